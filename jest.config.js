@@ -1,0 +1,17 @@
+/**
+ * Jest runs in ESM mode (NODE_OPTIONS=--experimental-vm-modules), because Nest 12 ships as
+ * ES modules only. Tests run in band: they start real redis-server processes, and timing
+ * assertions are kinder on a quiet machine.
+ * @type {import('jest').Config}
+ */
+export default {
+  testEnvironment: 'node',
+  extensionsToTreatAsEsm: ['.ts'],
+  moduleNameMapper: { '^(\\.{1,2}/.*)\\.js$': '$1' },
+  transform: {
+    '^.+\\.ts$': ['ts-jest', { useESM: true, tsconfig: 'tsconfig.json' }],
+  },
+  testMatch: ['<rootDir>/test/**/*.spec.ts'],
+  setupFilesAfterEnv: ['<rootDir>/test/support/fail-on-unhandled.ts'],
+  testTimeout: 30_000,
+};

@@ -1,0 +1,100 @@
+/**
+ * Argument checks shared by the engine's entry points. Each throws a `TypeError` or
+ * `RangeError` that names the argument, before any network call.
+ */
+
+/** The longest resource name accepted, in bytes (UTF-8). */
+export const MAX_RESOURCE_BYTES = 1024;
+
+/** `resources` as a non-empty list of distinct, non-empty strings of at most 1024 bytes. */
+export function toResourceList(resources: unknown): readonly string[] {
+  const list = typeof resources === 'string' ? [resources] : resources;
+  if (!Array.isArray(list)) {
+    throw new TypeError(
+      `Expected \`resources\` to be a string or an array of strings, got ${typeOf(resources)}`,
+    );
+  }
+  if (list.length === 0) {
+    throw new RangeError('Expected `resources` to name at least one resource, got an empty array');
+  }
+  list.forEach((resource: unknown, index: number) => {
+    const name = typeof resources === 'string' ? '`resources`' : `\`resources[${index}]\``;
+    if (typeof resource !== 'string') {
+      throw new TypeError(`Expected ${name} to be a string, got ${typeOf(resource)}`);
+    }
+    if (resource.length === 0) {
+      throw new RangeError(`Expected ${name} to be a non-empty string`);
+    }
+    const bytes = Buffer.byteLength(resource, 'utf8');
+    if (bytes > MAX_RESOURCE_BYTES) {
+      throw new RangeError(
+        `Expected ${name} to be at most ${MAX_RESOURCE_BYTES} bytes, got ${bytes} bytes`,
+      );
+    }
+  });
+  return Object.freeze([...new Set(list as string[])]);
+}
+
+/** A whole number of milliseconds, at least 1 (a lock's time to live). */
+export function assertTtl(name: string, value: unknown): asserts value is number {
+  if (typeof value !== 'number' || !Number.isInteger(value) || value <= 0) {
+    throw new RangeError(
+      `Expected \`${name}\` to be a positive integer number of milliseconds, got ${show(value)}`,
+    );
+  }
+}
+
+/** A whole number no smaller than `min`. */
+export function assertInteger(name: string, value: unknown, min: number): asserts value is number {
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < min) {
+    throw new RangeError(`Expected \`${name}\` to be an integer ≥ ${min}, got ${show(value)}`);
+  }
+}
+
+/** A finite number no smaller than 0. */
+export function assertNonNegative(name: string, value: unknown): asserts value is number {
+  if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) {
+    throw new RangeError(`Expected \`${name}\` to be a finite number ≥ 0, got ${show(value)}`);
+  }
+}
+
+/** A number ≥ 0, `Infinity` allowed (a wait with no bound). */
+export function assertDuration(name: string, value: unknown): asserts value is number {
+  if (typeof value !== 'number' || Number.isNaN(value) || value < 0) {
+    throw new RangeError(
+      `Expected \`${name}\` to be a number of milliseconds ≥ 0 (or Infinity), got ${show(value)}`,
+    );
+  }
+}
+
+/** An `AbortSignal`, or nothing. */
+export function assertSignal(
+  name: string,
+  value: unknown,
+): asserts value is AbortSignal | undefined {
+  if (value !== undefined && !(value instanceof AbortSignal)) {
+    throw new TypeError(`Expected \`${name}\` to be an AbortSignal, got ${typeOf(value)}`);
+  }
+}
+
+/** A plain object (or nothing), for option bags. */
+export function assertOptionsObject(name: string, value: unknown): void {
+  if (
+    value !== undefined &&
+    (typeof value !== 'object' || value === null || Array.isArray(value))
+  ) {
+    throw new TypeError(`Expected \`${name}\` to be an object, got ${typeOf(value)}`);
+  }
+}
+
+function typeOf(value: unknown): string {
+  if (value === null) return 'null';
+  if (Array.isArray(value)) return 'an array';
+  return typeof value;
+}
+
+function show(value: unknown): string {
+  if (typeof value === 'number' || typeof value === 'bigint') return String(value);
+  if (typeof value === 'string') return JSON.stringify(value);
+  return typeOf(value);
+}

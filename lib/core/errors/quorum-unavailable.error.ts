@@ -1,0 +1,50 @@
+import { LockError } from './lock.error.js';
+import { describe } from './describe-resources.js';
+
+/** One node's failure within an operation. */
+export interface NodeFailure {
+  /** The node, as `host:port` (never with its password). */
+  readonly node: string;
+  /** What the node answered, or why it did not. */
+  readonly error: Error;
+}
+
+/**
+ * Too few nodes answered for a quorum: nodes are down, unreachable or slower than
+ * `nodeTimeoutMs`, or the answers came too late to leave any validity.
+ */
+export class QuorumUnavailableError extends LockError {
+  /** The resources of the operation. */
+  readonly resources: readonly string[];
+  /** Each node that failed, and why. */
+  readonly nodeErrors: readonly NodeFailure[];
+  /** The number of nodes that had to agree. */
+  readonly quorum: number;
+  /** How many attempts were made. */
+  readonly attempts: number;
+
+  constructor(
+    operation: string,
+    resources: readonly string[],
+    quorum: number,
+    nodeErrors: readonly NodeFailure[],
+    attempts: number,
+    detail?: string,
+  ) {
+    const summary = nodeErrors
+      .slice(0, 5)
+      .map((failure) => `${failure.node}: ${failure.error.message}`)
+      .join('; ');
+    super(
+      'QUORUM_UNAVAILABLE',
+      `Could not ${operation} ${describe(resources)}: ${quorum} nodes must agree` +
+        (detail ? `, ${detail}` : `, but ${nodeErrors.length} failed (${summary})`) +
+        '. Check that a majority of the Redis nodes is up and reachable, or raise `nodeTimeoutMs`.',
+    );
+    this.name = 'QuorumUnavailableError';
+    this.resources = resources;
+    this.quorum = quorum;
+    this.nodeErrors = nodeErrors;
+    this.attempts = attempts;
+  }
+}

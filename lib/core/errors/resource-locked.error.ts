@@ -1,0 +1,33 @@
+import { describe } from './describe-resources.js';
+import { LockError } from './lock.error.js';
+
+/**
+ * Another holder has the resource: a quorum of nodes could not be won because the key is
+ * taken, and the retries (if any) ran out.
+ */
+export class ResourceLockedError extends LockError {
+  /** The resources that were asked for. */
+  readonly resources: readonly string[];
+  /**
+   * Milliseconds until enough nodes see the current holder's keys expire for a quorum to be
+   * won, from the nodes' own `PTTL` (the holder may release or extend before). `Infinity` when
+   * a key has no expiry, i.e. it was written by something other than this library.
+   */
+  readonly retryAfterMs: number;
+  /** How many acquisition attempts were made. */
+  readonly attempts: number;
+
+  constructor(resources: readonly string[], retryAfterMs: number, attempts: number) {
+    super(
+      'RESOURCE_LOCKED',
+      `Resource ${describe(resources)} is locked by another holder ` +
+        `(${attempts} attempt${attempts === 1 ? '' : 's'}; it may be free again in ` +
+        `${Number.isFinite(retryAfterMs) ? `${retryAfterMs} ms` : 'an unknown time: a key has no expiry'}). ` +
+        'Retry later, or wait longer with the `retryCount`, `waitMs` or `signal` options.',
+    );
+    this.name = 'ResourceLockedError';
+    this.resources = resources;
+    this.retryAfterMs = retryAfterMs;
+    this.attempts = attempts;
+  }
+}

@@ -1,0 +1,13 @@
+export * from './errors/index.js';
+export { Lock } from './lock.js';
+export {
+  DEFAULT_REDLOCK_OPTIONS,
+  type AcquireOptions,
+  type RedlockOptions,
+  type ResolvedRedlockOptions,
+  type RetryOptions,
+  type UsingOptions,
+} from './options.js';
+export { Redlock, type RedlockEvents } from './redlock.js';
+export { parseRedisUrl, type RedisNodeSpec } from './redis-node.js';
+export { MAX_RESOURCE_BYTES } from './arguments.js';

@@ -1,0 +1,89 @@
+import { monotonicNow } from './clock.js';
+import type { LockLostError } from './errors/index.js';
+
+/** Where a lock stands, as the engine tracks it (internal). */
+export interface LockState {
+  /** Until when (monotonic ms) the lock is safe to rely on. */
+  expiresAt: number;
+  /** `held` until released or known lost. */
+  status: 'held' | 'released' | 'lost';
+  /** Called once if the lock is found lost (set by `using()`). */
+  onLost?: (error: LockLostError) => void;
+}
+
+/** What a lock needs from the engine that issued it (internal). */
+export interface LockOwner {
+  release(lock: Lock): Promise<boolean>;
+  extend(lock: Lock, ttlMs: number): Promise<Lock>;
+}
+
+/** Internal access to a lock's mutable state, for the engine only (not exported publicly). */
+export let lockState: (lock: Lock) => LockState;
+
+/**
+ * A lock held on a quorum of nodes, as `Redlock.acquire()` returns it. It stays safe to rely on
+ * for `validityMs`; extend it before then, or use `Redlock.using()`, which does so for you.
+ *
+ * @example
+ * const lock = await redlock.acquire('order:42', 5_000);
+ * try {
+ *   await chargeOrder(42);
+ * } finally {
+ *   await lock.release();
+ * }
+ */
+export class Lock {
+  /** The locked resources (the Redis keys), without duplicates. */
+  readonly resources: readonly string[];
+  /** The random value (128 bits from `crypto`) that identifies this holder on every node. */
+  readonly value: string;
+  /** How many attempts the acquisition took. */
+  readonly attempts: number;
+  readonly #owner: LockOwner;
+  readonly #state: LockState;
+
+  static {
+    lockState = (lock) => lock.#state;
+  }
+
+  /** @internal Locks are made by `Redlock.acquire()`. */
+  constructor(
+    owner: LockOwner,
+    resources: readonly string[],
+    value: string,
+    attempts: number,
+    expiresAt: number,
+  ) {
+    this.#owner = owner;
+    this.resources = resources;
+    this.value = value;
+    this.attempts = attempts;
+    this.#state = { expiresAt, status: 'held' };
+  }
+
+  /**
+   * Milliseconds for which the lock is still guaranteed: ttl minus the time the acquisition
+   * (or the last extension) took, minus the clock-drift allowance, minus the time since. 0 once
+   * it has expired, been released or been lost.
+   */
+  get validityMs(): number {
+    if (this.#state.status !== 'held') return 0;
+    return Math.max(0, Math.floor(this.#state.expiresAt - monotonicNow()));
+  }
+
+  /**
+   * Releases the lock on every node. Never throws for an expired or lost lock (a `finally` must
+   * not hide your own error): resolves to whether a quorum still held it.
+   */
+  release(): Promise<boolean> {
+    return this.#owner.release(this);
+  }
+
+  /**
+   * Sets the lock's ttl to `ttlMs` from now on a quorum of nodes, and resolves to this lock
+   * with its new validity. Rejects with `LockLostError` if it had expired or is gone.
+   */
+  extend(ttlMs: number): Promise<Lock> {
+    return this.#owner.extend(this, ttlMs);
+  }
+}

@@ -1,0 +1,152 @@
+import {
+  assertDuration,
+  assertInteger,
+  assertNonNegative,
+  assertOptionsObject,
+  assertSignal,
+} from './arguments.js';
+
+/** Retry settings, engine-wide in {@link RedlockOptions} and per call in {@link AcquireOptions}. */
+export interface RetryOptions {
+  /**
+   * How many times to retry after the first attempt fails because the resource is held or too
+   * few nodes answered. `0` fails at once; `-1` retries until `waitMs` runs out or `signal`
+   * aborts.
+   * @default 10
+   */
+  retryCount?: number;
+  /**
+   * Milliseconds to wait between attempts, before jitter.
+   * @default 100
+   */
+  retryDelayMs?: number;
+  /**
+   * Up to this many milliseconds, chosen at random, are added to each delay, so that contending
+   * clients do not retry in lockstep.
+   * @default 100
+   */
+  retryJitterMs?: number;
+  /**
+   * The longest time to spend acquiring, retries included, in milliseconds. No attempt starts
+   * after it has passed. `Infinity` leaves `retryCount` as the only bound.
+   * @default Infinity
+   */
+  waitMs?: number;
+}
+
+/** Options of a `Redlock` instance. */
+export interface RedlockOptions extends RetryOptions {
+  /**
+   * The share of a lock's ttl assumed lost to clock drift between the nodes; the validity of a
+   * lock is `ttl − elapsed − (driftFactor · ttl + 2 ms)`. In [0, 0.5).
+   * @default 0.01
+   */
+  driftFactor?: number;
+  /**
+   * How long one operation waits for the nodes to answer, in milliseconds. A node that has not
+   * answered by then counts as failed, so a slow or blackholed node never holds an operation
+   * hostage. Keep it small next to your ttls.
+   * @default 250
+   */
+  nodeTimeoutMs?: number;
+  /**
+   * How many nodes must grant a lock. A majority is required for mutual exclusion, so it must
+   * be more than half of the nodes.
+   * @default Math.floor(nodes.length / 2) + 1
+   */
+  quorum?: number;
+  /**
+   * `using()` extends the lock when its remaining validity falls below this many milliseconds
+   * (or below half its ttl, whichever is less).
+   * @default 500
+   */
+  autoExtendThresholdMs?: number;
+}
+
+/** Options of one `acquire()` call; they override the instance's retry settings. */
+export interface AcquireOptions extends RetryOptions {
+  /** Gives up waiting when aborted: the call rejects with the signal's reason. */
+  signal?: AbortSignal;
+}
+
+/** Options of one `using()` call. */
+export interface UsingOptions extends AcquireOptions {
+  /** Overrides {@link RedlockOptions.autoExtendThresholdMs} for this call. */
+  autoExtendThresholdMs?: number;
+}
+
+/** The defaults of every option, in one place. */
+export const DEFAULT_REDLOCK_OPTIONS = Object.freeze({
+  driftFactor: 0.01,
+  retryCount: 10,
+  retryDelayMs: 100,
+  retryJitterMs: 100,
+  waitMs: Number.POSITIVE_INFINITY,
+  nodeTimeoutMs: 250,
+  autoExtendThresholdMs: 500,
+});
+
+/** Options with every default filled in and checked. */
+export type ResolvedRedlockOptions = Required<RedlockOptions>;
+
+/** Merges `options` over the defaults and checks every field; `nodeCount` sizes the quorum. */
+export function resolveRedlockOptions(
+  options: RedlockOptions | undefined,
+  nodeCount: number,
+): ResolvedRedlockOptions {
+  assertOptionsObject('options', options);
+  const resolved = {
+    ...DEFAULT_REDLOCK_OPTIONS,
+    quorum: Math.floor(nodeCount / 2) + 1,
+    ...withoutUndefined(options ?? {}),
+  };
+  if (
+    typeof resolved.driftFactor !== 'number' ||
+    !(resolved.driftFactor >= 0 && resolved.driftFactor < 0.5)
+  ) {
+    throw new RangeError(
+      `Expected \`driftFactor\` to be a number in [0, 0.5), got ${String(resolved.driftFactor)}`,
+    );
+  }
+  assertRetryOptions(resolved, '');
+  assertInteger('nodeTimeoutMs', resolved.nodeTimeoutMs, 1);
+  assertNonNegative('autoExtendThresholdMs', resolved.autoExtendThresholdMs);
+  assertInteger('quorum', resolved.quorum, 1);
+  if (resolved.quorum <= nodeCount / 2 || resolved.quorum > nodeCount) {
+    throw new RangeError(
+      `Expected \`quorum\` to be a majority of the ${nodeCount} nodes ` +
+        `(${Math.floor(nodeCount / 2) + 1} to ${nodeCount}), got ${resolved.quorum}`,
+    );
+  }
+  return Object.freeze(resolved);
+}
+
+/** Checks the per-call options of `acquire()` / `using()`. */
+export function assertAcquireOptions(options: UsingOptions | undefined): void {
+  assertOptionsObject('options', options);
+  if (!options) return;
+  assertRetryOptions(options, 'options.');
+  assertSignal('options.signal', options.signal);
+  if (options.autoExtendThresholdMs !== undefined) {
+    assertNonNegative('options.autoExtendThresholdMs', options.autoExtendThresholdMs);
+  }
+}
+
+function assertRetryOptions(options: RetryOptions, prefix: string): void {
+  if (options.retryCount !== undefined)
+    assertInteger(`${prefix}retryCount`, options.retryCount, -1);
+  if (options.retryDelayMs !== undefined) {
+    assertNonNegative(`${prefix}retryDelayMs`, options.retryDelayMs);
+  }
+  if (options.retryJitterMs !== undefined) {
+    assertNonNegative(`${prefix}retryJitterMs`, options.retryJitterMs);
+  }
+  if (options.waitMs !== undefined) assertDuration(`${prefix}waitMs`, options.waitMs);
+}
+
+/** Drops keys whose value is `undefined`, so that they do not hide a default. */
+export function withoutUndefined<T extends object>(options: T): T {
+  return Object.fromEntries(
+    Object.entries(options).filter(([, value]) => value !== undefined),
+  ) as T;
+}

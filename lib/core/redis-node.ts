@@ -1,0 +1,262 @@
+import { Cluster, Redis, type RedisOptions } from 'ioredis';
+import { NodeNotReadyError } from './errors/index.js';
+import { ALL_SCRIPTS, type LuaScript } from './scripts.js';
+
+/**
+ * One Redis node of a Redlock: a `redis://[user:password@]host:port[/db]` or `rediss://` URL,
+ * ioredis connection options, or an ioredis `Redis` or `Cluster` instance. Connections made
+ * from a URL or options belong to the `Redlock` and are closed by `quit()`; an instance passed
+ * in belongs to the caller and is never closed.
+ */
+export type RedisNodeSpec = string | RedisOptions | Redis | Cluster;
+
+/** Whether a command's operation still wants it sent; checked before any delayed send. */
+export type StillWanted = () => boolean;
+
+/**
+ * A connection to one node, as the engine uses it: scripts run by EVALSHA with an EVAL
+ * fallback, nothing sent while the connection is down (commands are never queued offline), and
+ * writes issued within one tick coalesced into one system call.
+ */
+export class RedisNode {
+  /** `host:port`, for errors and events; never includes a password. */
+  readonly label: string;
+  /** Whether `quit()` closes this connection. */
+  readonly owned: boolean;
+  /** Whether the node is a Redis Cluster (a multi-key script must stay in one slot). */
+  readonly isCluster: boolean;
+  /** The key prefix the client adds to every key, if any. */
+  readonly keyPrefix: string;
+  private readonly client: Redis | Cluster;
+  /** Settles when the first connection attempt ends; undefined after that. */
+  private firstConnection: Promise<void> | undefined;
+  private corked = false;
+
+  private constructor(client: Redis | Cluster, owned: boolean, label: string) {
+    this.client = client;
+    this.owned = owned;
+    this.label = label;
+    this.isCluster =
+      client instanceof Cluster || (client as { isCluster?: boolean }).isCluster === true;
+    const options = client.options as { keyPrefix?: string; redisOptions?: { keyPrefix?: string } };
+    this.keyPrefix = options.keyPrefix ?? options.redisOptions?.keyPrefix ?? '';
+    if (!this.isCluster) {
+      // Load the scripts whenever a connection becomes ready (a restarted node has lost them),
+      // before any command that waited for it: EVALSHA then rarely needs its fallback.
+      client.on('ready', () => this.loadScripts());
+      if (client.status === 'ready') this.loadScripts();
+    }
+    this.firstConnection = this.watchFirstConnection();
+  }
+
+  /**
+   * Makes a node from what the user gave. `index` names it in errors; `onError` receives the
+   * connection errors of owned clients (which would otherwise be logged by ioredis).
+   */
+  static from(spec: RedisNodeSpec, index: number, onError: (error: Error) => void): RedisNode {
+    const options = RedisNode.validate(spec, index);
+    if (options === undefined) {
+      return new RedisNode(spec as Redis | Cluster, false, labelOfClient(spec as Redis | Cluster));
+    }
+    return RedisNode.owning(new Redis(options), labelOf(options), onError);
+  }
+
+  /**
+   * Checks a node spec without connecting: answers the options of the connection to open, or
+   * `undefined` for an instance the caller owns.
+   * @throws {TypeError} naming `nodes[index]`.
+   */
+  static validate(spec: unknown, index: number): RedisOptions | undefined {
+    const argument = `nodes[${index}]`;
+    if (typeof spec === 'string') return parseRedisUrl(spec, argument);
+    if (typeof spec === 'object' && spec !== null && !Array.isArray(spec)) {
+      if (isClientInstance(spec)) return undefined;
+      return { enableOfflineQueue: false, ...(spec as RedisOptions) };
+    }
+    throw new TypeError(
+      `Expected \`${argument}\` to be a redis:// URL, ioredis options or an ioredis instance, ` +
+        `got ${spec === null ? 'null' : Array.isArray(spec) ? 'an array' : typeof spec}`,
+    );
+  }
+
+  private static owning(client: Redis, label: string, onError: (error: Error) => void): RedisNode {
+    client.on('error', onError);
+    return new RedisNode(client, true, label);
+  }
+
+  /**
+   * Runs `script` on this node and answers its integer reply. Rejects at once with
+   * `NodeNotReadyError` if the connection is down, except while the first connection is still
+   * being made: then it waits for it (commands waiting so leave in the order they were given).
+   * `stillWanted` is asked before a NOSCRIPT fallback of a script that must not run late.
+   */
+  run(
+    script: LuaScript,
+    keys: readonly string[],
+    args: readonly (string | number)[],
+    stillWanted: StillWanted,
+  ): Promise<number> {
+    if (this.client.status === 'ready') return this.evaluate(script, keys, args, stillWanted);
+    const firstConnection = this.firstConnection;
+    if (firstConnection === undefined) {
+      return Promise.reject(new NodeNotReadyError(this.label, this.client.status));
+    }
+    return firstConnection.then(() => {
+      if (this.client.status !== 'ready')
+        throw new NodeNotReadyError(this.label, this.client.status);
+      return this.evaluate(script, keys, args, stillWanted);
+    });
+  }
+
+  /** Closes the connection if this node owns it; a caller's instance is left open. */
+  async close(): Promise<void> {
+    if (!this.owned) return;
+    const client = this.client as Redis;
+    if (client.status === 'end') return;
+    if (client.status === 'ready') {
+      // QUIT is answered after every command already sent, so none of their replies is lost.
+      await client.quit().catch(() => client.disconnect());
+    } else {
+      client.disconnect();
+    }
+  }
+
+  private async evaluate(
+    script: LuaScript,
+    keys: readonly string[],
+    args: readonly (string | number)[],
+    stillWanted: StillWanted,
+  ): Promise<number> {
+    this.coalesceWrites();
+    try {
+      return (await this.client.evalsha(script.sha, keys.length, ...keys, ...args)) as number;
+    } catch (error) {
+      // The node lost its script cache (a restart, SCRIPT FLUSH): send the source, which also
+      // loads it again. Not when the operation was decided meanwhile: a late acquire must not
+      // land after the release that followed it.
+      if (!isNoScript(error) || (script.mustNotRunLate && !stillWanted())) throw error;
+      this.coalesceWrites();
+      return (await this.client.eval(script.source, keys.length, ...keys, ...args)) as number;
+    }
+  }
+
+  /**
+   * Corks the socket until the end of this tick, so that the commands that many concurrent
+   * operations issue in one tick leave in one write (one system call, one read on the server),
+   * while a lone command still leaves before the event loop turns: pipelining under load at
+   * no latency cost when idle.
+   */
+  private coalesceWrites(): void {
+    if (this.corked || this.isCluster) return;
+    const stream = (this.client as Redis).stream as NodeJS.WritableStream & {
+      cork?: () => void;
+      uncork?: () => void;
+    };
+    if (!stream || typeof stream.cork !== 'function') return;
+    stream.cork();
+    this.corked = true;
+    process.nextTick(() => {
+      this.corked = false;
+      stream.uncork?.();
+    });
+  }
+
+  private loadScripts(): void {
+    const client = this.client as Redis;
+    for (const script of ALL_SCRIPTS) client.script('LOAD', script.source).catch(() => undefined);
+  }
+
+  private watchFirstConnection(): Promise<void> | undefined {
+    const client = this.client;
+    if (client.status === 'ready') return undefined;
+    if (client.status === 'wait') client.connect().catch(() => undefined);
+    if (client.status !== 'connecting' && client.status !== 'connect' && client.status !== 'wait') {
+      return undefined;
+    }
+    return new Promise<void>((resolve) => {
+      const settle = () => {
+        client.off('ready', settle);
+        client.off('error', settle);
+        client.off('close', settle);
+        this.firstConnection = undefined;
+        resolve();
+      };
+      client.on('ready', settle);
+      client.on('error', settle);
+      client.on('close', settle);
+    });
+  }
+}
+
+function isNoScript(error: unknown): boolean {
+  return error instanceof Error && error.message.startsWith('NOSCRIPT');
+}
+
+function isClientInstance(spec: object): spec is Redis | Cluster {
+  if (spec instanceof Redis || spec instanceof Cluster) return true;
+  // Another copy of ioredis (a second install, or its ES module twin) fails instanceof.
+  const candidate = spec as { evalsha?: unknown; status?: unknown };
+  return typeof candidate.evalsha === 'function' && typeof candidate.status === 'string';
+}
+
+/** Parses `redis://[user:password@]host[:port][/db]` and `rediss://...` into ioredis options. */
+export function parseRedisUrl(url: string, argument = 'url'): RedisOptions {
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    throw new TypeError(
+      `Expected \`${argument}\` to be a redis:// or rediss:// URL, got ${JSON.stringify(redact(url))}`,
+    );
+  }
+  if (parsed.protocol !== 'redis:' && parsed.protocol !== 'rediss:') {
+    throw new TypeError(
+      `Expected \`${argument}\` to use the redis: or rediss: scheme, got ${JSON.stringify(parsed.protocol)}`,
+    );
+  }
+  if (!parsed.hostname) {
+    throw new TypeError(
+      `Expected \`${argument}\` to name a host, got ${JSON.stringify(redact(url))}`,
+    );
+  }
+  const options: RedisOptions = {
+    host: parsed.hostname.replace(/^\[(.*)\]$/, '$1'),
+    port: parsed.port ? Number(parsed.port) : 6379,
+    enableOfflineQueue: false,
+  };
+  if (parsed.username) options.username = decodeURIComponent(parsed.username);
+  if (parsed.password) options.password = decodeURIComponent(parsed.password);
+  const path = parsed.pathname.replace(/^\//, '');
+  if (path) {
+    if (!/^\d+$/.test(path)) {
+      throw new TypeError(
+        `Expected the path of \`${argument}\` to be a database number, got ${JSON.stringify(path)}`,
+      );
+    }
+    options.db = Number(path);
+  }
+  if (parsed.protocol === 'rediss:') options.tls = { servername: options.host };
+  return options;
+}
+
+function redact(url: string): string {
+  return url.replace(/\/\/[^@/]*@/, '//***@');
+}
+
+function labelOf(options: RedisOptions): string {
+  if (options.path) return options.path;
+  return `${options.host ?? 'localhost'}:${options.port ?? 6379}`;
+}
+
+function labelOfClient(client: Redis | Cluster): string {
+  if (client instanceof Cluster || (client as { isCluster?: boolean }).isCluster) {
+    const startup = (client as unknown as { startupNodes?: unknown[] }).startupNodes ?? [];
+    const first = startup[0] as { host?: string; port?: number } | string | number | undefined;
+    const name =
+      typeof first === 'object'
+        ? `${first.host ?? 'localhost'}:${first.port ?? 6379}`
+        : String(first ?? '?');
+    return `cluster(${name})`;
+  }
+  return labelOf((client as Redis).options);
+}

@@ -1,0 +1,344 @@
+import { randomBytes } from 'node:crypto';
+import { EventEmitter, setMaxListeners } from 'node:events';
+import { assertTtl, toResourceList } from './arguments.js';
+import { monotonicNow, validUntil } from './clock.js';
+import {
+  CrossSlotError,
+  LockLostError,
+  QuorumUnavailableError,
+  RedlockClosedError,
+  ResourceLockedError,
+} from './errors/index.js';
+import { hashSlot } from './hash-slot.js';
+import { Lock, lockState, type LockOwner } from './lock.js';
+import { LockKeeper } from './lock-keeper.js';
+import {
+  assertAcquireOptions,
+  resolveRedlockOptions,
+  withoutUndefined,
+  type AcquireOptions,
+  type RedlockOptions,
+  type ResolvedRedlockOptions,
+  type UsingOptions,
+} from './options.js';
+import { collectVotes, type Tally } from './quorum.js';
+import { RedisNode, type RedisNodeSpec } from './redis-node.js';
+import { retryAfterMs } from './retry-after.js';
+import { ACQUIRE_SCRIPT, EXTEND_SCRIPT, RELEASE_SCRIPT, type LuaScript } from './scripts.js';
+import { sleep } from './sleep.js';
+
+/** The events a `Redlock` emits. None is required: nobody listening never crashes anything. */
+export interface RedlockEvents {
+  /** A lock was granted by a quorum. */
+  acquired: [lock: Lock];
+  /** A lock was released; `held` tells whether a quorum still held it. */
+  released: [lock: Lock, held: boolean];
+  /** A lock's ttl was renewed on a quorum. */
+  extended: [lock: Lock];
+  /** A lock can no longer be guaranteed: it expired, or a quorum no longer holds it. */
+  lost: [lock: Lock, error: LockLostError];
+  /** A node failed a command or its connection failed; the operation may still succeed. */
+  nodeError: [error: Error, node: string];
+}
+
+/**
+ * The Redlock algorithm over N independent Redis nodes: a lock is granted when a majority of
+ * them grant it within its validity, and it expires by itself if its holder dies.
+ *
+ * @example
+ * const redlock = new Redlock(['redis://10.0.0.1:6379', 'redis://10.0.0.2:6379', 'redis://10.0.0.3:6379']);
+ * await redlock.using('report:daily', 10_000, async (signal) => {
+ *   await buildReport({ signal }); // signal aborts if the lock is lost
+ * });
+ * await redlock.quit();
+ */
+export class Redlock extends EventEmitter<RedlockEvents> implements LockOwner {
+  /** The resolved options, defaults filled in. */
+  readonly options: ResolvedRedlockOptions;
+  private readonly nodes: readonly RedisNode[];
+  private readonly hasCluster: boolean;
+  private readonly heldLocks = new Set<Lock>();
+  private readonly keepers = new Set<LockKeeper>();
+  private readonly closing = new AbortController();
+  private closed: Promise<void> | undefined;
+
+  /**
+   * @param nodes the independent Redis nodes (URLs, ioredis options, or ioredis instances).
+   * @param options see {@link RedlockOptions}.
+   */
+  constructor(nodes: readonly RedisNodeSpec[], options?: RedlockOptions) {
+    super();
+    // Every waiting acquire listens on it; many may wait at once.
+    setMaxListeners(0, this.closing.signal);
+    if (!Array.isArray(nodes) || nodes.length === 0) {
+      throw new TypeError('Expected `nodes` to be a non-empty array of Redis nodes');
+    }
+    this.options = resolveRedlockOptions(options, nodes.length);
+    // Validate every spec before opening any connection, so a bad one leaks nothing.
+    nodes.forEach((spec, index) => RedisNode.validate(spec, index));
+    this.nodes = nodes.map((spec, index) =>
+      RedisNode.from(spec, index, (error) => this.emitNodeError(error, `nodes[${index}]`)),
+    );
+    this.hasCluster = this.nodes.some((node) => node.isCluster);
+  }
+
+  /** How many nodes must agree for a lock to be granted, extended or released. */
+  get quorum(): number {
+    return this.options.quorum;
+  }
+
+  /**
+   * Acquires a lock on `resources` (all of them or none) for `ttlMs`, retrying while they are
+   * held, per the retry options.
+   * @throws {ResourceLockedError} another holder has them and the retries ran out.
+   * @throws {QuorumUnavailableError} too few nodes answered.
+   * @throws {CrossSlotError} several resources in different slots of a Redis Cluster node.
+   */
+  async acquire(
+    resources: string | readonly string[],
+    ttlMs: number,
+    options?: AcquireOptions,
+  ): Promise<Lock> {
+    const keys = toResourceList(resources);
+    assertTtl('ttlMs', ttlMs);
+    assertAcquireOptions(options);
+    this.assertOpen();
+    this.assertOneSlot(keys);
+    const { retryCount, retryDelayMs, retryJitterMs, waitMs } = {
+      ...this.options,
+      ...withoutUndefined(options ?? {}),
+    };
+    const signal = options?.signal;
+    signal?.throwIfAborted();
+    const value = randomBytes(16).toString('base64url');
+    const deadline = monotonicNow() + waitMs;
+
+    for (let attempt = 1; ; attempt++) {
+      const startedAt = monotonicNow();
+      const tally = await this.vote(ACQUIRE_SCRIPT, keys, [value, ttlMs], (reply) => reply === 0);
+      const expiresAt = validUntil(startedAt, ttlMs, this.options.driftFactor);
+      if (tally.yes >= this.quorum && expiresAt > monotonicNow()) {
+        const lock = new Lock(this, keys, value, attempt, expiresAt);
+        if (signal?.aborted || this.closing.signal.aborted) {
+          await this.release(lock);
+          throw signal?.aborted ? signal.reason : new RedlockClosedError();
+        }
+        this.heldLocks.add(lock);
+        this.emit('acquired', lock);
+        return lock;
+      }
+      // Release on every node, also those that did not answer or refused: a grant may still be
+      // on its way. It travels behind the acquire on the same connection, so it lands after it.
+      await this.vote(RELEASE_SCRIPT, keys, [value], () => true, true);
+      const failure = this.acquireFailure(keys, ttlMs, tally, attempt, startedAt);
+
+      const delayMs = retryDelayMs + Math.floor(Math.random() * (retryJitterMs + 1));
+      const remainingMs = deadline - monotonicNow();
+      if ((retryCount !== -1 && attempt > retryCount) || remainingMs <= 0) throw failure;
+      await sleep(Math.min(delayMs, remainingMs), [signal, this.closing.signal]);
+    }
+  }
+
+  /**
+   * Releases `lock` on every node (compare-and-delete: a key another holder has since taken is
+   * left alone). Never throws for an expired or lost lock: resolves to whether a quorum still
+   * held it, and emits `lost` if not.
+   */
+  async release(lock: Lock): Promise<boolean> {
+    const state = this.stateOf(lock);
+    if (state.status === 'released') return false;
+    const wasHeld = state.status === 'held';
+    state.status = 'released';
+    this.heldLocks.delete(lock);
+    const tally = await this.vote(
+      RELEASE_SCRIPT,
+      lock.resources,
+      [lock.value],
+      (deleted) => deleted === lock.resources.length,
+    );
+    const held = tally.yes >= this.quorum;
+    if (!held && wasHeld) {
+      this.emit(
+        'lost',
+        lock,
+        new LockLostError(lock.resources, 'a quorum no longer held it at release'),
+      );
+    }
+    this.emit('released', lock, held);
+    return held;
+  }
+
+  /**
+   * Renews `lock` for `ttlMs` from now on a quorum of nodes (compare-and-pexpire), and resolves
+   * to the same lock with its new validity.
+   * @throws {LockLostError} the lock had expired or is no longer held by a quorum.
+   * @throws {QuorumUnavailableError} too few nodes answered; the lock may still be held until
+   * its current validity runs out.
+   */
+  async extend(lock: Lock, ttlMs: number): Promise<Lock> {
+    const state = this.stateOf(lock);
+    assertTtl('ttlMs', ttlMs);
+    this.assertOpen();
+    if (lock.validityMs <= 0) {
+      const error = new LockLostError(
+        lock.resources,
+        state.status === 'released' ? 'it was released' : 'it expired before it was extended',
+      );
+      this.emitLost(lock, error);
+      throw error;
+    }
+    const startedAt = monotonicNow();
+    const tally = await this.vote(
+      EXTEND_SCRIPT,
+      lock.resources,
+      [lock.value, ttlMs],
+      (r) => r === 1,
+    );
+    const expiresAt = validUntil(startedAt, ttlMs, this.options.driftFactor);
+    if (tally.yes >= this.quorum && expiresAt > monotonicNow() && state.status === 'held') {
+      state.expiresAt = expiresAt;
+      this.emit('extended', lock);
+      return lock;
+    }
+    if (tally.failures.length > this.nodes.length - this.quorum) {
+      throw new QuorumUnavailableError('extend', lock.resources, this.quorum, tally.failures, 1);
+    }
+    const error = new LockLostError(lock.resources, 'a quorum of nodes no longer holds it');
+    this.emitLost(lock, error);
+    throw error;
+  }
+
+  /**
+   * Acquires `resources`, runs `routine`, and releases them when it settles (also when it
+   * throws), extending the lock meanwhile. `signal` aborts, with a `LockLostError` as its
+   * reason, the moment the lock can no longer be guaranteed: stop writing then.
+   *
+   * @example
+   * const total = await redlock.using(['account:1', 'account:2'], 5_000, async (signal, lock) => {
+   *   const a = await debit(1, 100, { signal });
+   *   return credit(2, 100, { signal });
+   * });
+   */
+  async using<T>(
+    resources: string | readonly string[],
+    ttlMs: number,
+    routine: (signal: AbortSignal, lock: Lock) => Promise<T>,
+    options?: UsingOptions,
+  ): Promise<T> {
+    if (typeof routine !== 'function') {
+      throw new TypeError(`Expected \`routine\` to be a function, got ${typeof routine}`);
+    }
+    const lock = await this.acquire(resources, ttlMs, options);
+    const threshold = Math.min(
+      options?.autoExtendThresholdMs ?? this.options.autoExtendThresholdMs,
+      Math.floor(ttlMs / 2),
+    );
+    const keeper = new LockKeeper(this, lock, ttlMs, threshold, this.options.retryDelayMs);
+    const state = lockState(lock);
+    state.onLost = (error) => keeper.abort(error);
+    this.keepers.add(keeper);
+    try {
+      return await routine(keeper.signal, lock);
+    } finally {
+      this.keepers.delete(keeper);
+      await keeper.stop();
+      await this.release(lock);
+    }
+  }
+
+  /**
+   * Releases the locks still held, closes the connections this instance opened (instances you
+   * passed in stay open), and stops every timer. Pending acquisitions reject with
+   * `RedlockClosedError`. Safe to call more than once.
+   */
+  quit(): Promise<void> {
+    this.closed ??= (async () => {
+      this.closing.abort(new RedlockClosedError());
+      for (const keeper of this.keepers) keeper.abort(new RedlockClosedError());
+      await Promise.allSettled([...this.heldLocks].map((lock) => this.release(lock)));
+      await Promise.allSettled(this.nodes.map((node) => node.close()));
+    })();
+    return this.closed;
+  }
+
+  /** @internal Marks a lock lost (once) and tells the listeners. */
+  markLost(lock: Lock, error: LockLostError): void {
+    this.emitLost(lock, error);
+  }
+
+  private vote(
+    script: LuaScript,
+    keys: readonly string[],
+    args: readonly (string | number)[],
+    isYes: (reply: number) => boolean,
+    settleAll = false,
+  ): Promise<Tally<number>> {
+    return collectVotes({
+      nodes: this.nodes,
+      quorum: this.quorum,
+      timeoutMs: this.options.nodeTimeoutMs,
+      send: (node, stillWanted) => node.run(script, keys, args, stillWanted),
+      isYes,
+      settleAll,
+      onFailure: (error, node) => this.emitNodeError(error, node.label),
+    });
+  }
+
+  private acquireFailure(
+    keys: readonly string[],
+    ttlMs: number,
+    tally: Tally<number>,
+    attempts: number,
+    startedAt: number,
+  ): Error {
+    if (tally.yes >= this.quorum) {
+      const elapsedMs = Math.round(monotonicNow() - startedAt);
+      return new QuorumUnavailableError(
+        'acquire',
+        keys,
+        this.quorum,
+        tally.failures,
+        attempts,
+        `and ${tally.yes} did, but only after ${elapsedMs} ms, which left no validity of the ${ttlMs} ms ttl`,
+      );
+    }
+    if (tally.failures.length > this.nodes.length - this.quorum) {
+      return new QuorumUnavailableError('acquire', keys, this.quorum, tally.failures, attempts);
+    }
+    return new ResourceLockedError(keys, retryAfterMs(tally, this.quorum), attempts);
+  }
+
+  private stateOf(lock: Lock) {
+    if (!(lock instanceof Lock)) {
+      throw new TypeError('Expected `lock` to be a Lock returned by acquire()');
+    }
+    return lockState(lock);
+  }
+
+  private emitLost(lock: Lock, error: LockLostError): void {
+    const state = lockState(lock);
+    if (state.status !== 'held') return;
+    state.status = 'lost';
+    this.heldLocks.delete(lock);
+    state.onLost?.(error);
+    this.emit('lost', lock, error);
+  }
+
+  private emitNodeError(error: Error, node: string): void {
+    if (this.listenerCount('nodeError') > 0) this.emit('nodeError', error, node);
+  }
+
+  private assertOpen(): void {
+    if (this.closing.signal.aborted) throw new RedlockClosedError();
+  }
+
+  private assertOneSlot(keys: readonly string[]): void {
+    if (!this.hasCluster || keys.length < 2) return;
+    for (const node of this.nodes.filter((candidate) => candidate.isCluster)) {
+      const slot = hashSlot(node.keyPrefix + keys[0]);
+      if (keys.some((key) => hashSlot(node.keyPrefix + key) !== slot)) {
+        throw new CrossSlotError(keys);
+      }
+    }
+  }
+}
