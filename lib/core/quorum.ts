@@ -58,6 +58,9 @@ export function collectVotes<Reply>(ballot: Ballot<Reply>): Promise<Tally<Reply>
       clearTimeout(timer);
       resolve({ yes, no, replies, failures });
     };
+    const decideIfKnown = () => {
+      if (yes >= quorum || no + failures.length > maxAgainst || pending === 0) decide();
+    };
     const timer = setTimeout(() => {
       if (!open) return;
       nodes.forEach((node, index) => {
@@ -84,11 +87,9 @@ export function collectVotes<Reply>(ballot: Ballot<Reply>): Promise<Tally<Reply>
           pending--;
           if (!open) return;
           replies[index] = reply;
-          if (isYes(reply)) {
-            if (++yes >= quorum) decide();
-          } else if (++no + failures.length > maxAgainst || pending === 0) {
-            decide();
-          }
+          if (isYes(reply)) yes++;
+          else no++;
+          decideIfKnown();
         },
         (reason: unknown) => {
           answered[index] = true;
@@ -97,7 +98,7 @@ export function collectVotes<Reply>(ballot: Ballot<Reply>): Promise<Tally<Reply>
           onFailure(error, node);
           if (!open) return;
           failures.push({ node: node.label, error });
-          if (no + failures.length > maxAgainst || pending === 0) decide();
+          decideIfKnown();
         },
       );
     });

@@ -10,6 +10,16 @@ import { ALL_SCRIPTS, type LuaScript } from './scripts.js';
  */
 export type RedisNodeSpec = string | RedisOptions | Redis | Cluster;
 
+/**
+ * ioredis options of the connections the engine opens. No offline queue: a lock command must
+ * not be sent long after its operation was decided. No disconnect grace: ioredis arms a timer
+ * for it even when the socket is already gone, which would outlive `quit()` by 2 s.
+ */
+const OWNED_CLIENT_DEFAULTS: RedisOptions = Object.freeze({
+  enableOfflineQueue: false,
+  disconnectTimeout: 0,
+});
+
 /** Whether a command's operation still wants it sent; checked before any delayed send. */
 export type StillWanted = () => boolean;
 
@@ -71,7 +81,7 @@ export class RedisNode {
     if (typeof spec === 'string') return parseRedisUrl(spec, argument);
     if (typeof spec === 'object' && spec !== null && !Array.isArray(spec)) {
       if (isClientInstance(spec)) return undefined;
-      return { enableOfflineQueue: false, ...(spec as RedisOptions) };
+      return { ...OWNED_CLIENT_DEFAULTS, ...(spec as RedisOptions) };
     }
     throw new TypeError(
       `Expected \`${argument}\` to be a redis:// URL, ioredis options or an ioredis instance, ` +
@@ -222,7 +232,7 @@ export function parseRedisUrl(url: string, argument = 'url'): RedisOptions {
   const options: RedisOptions = {
     host: parsed.hostname.replace(/^\[(.*)\]$/, '$1'),
     port: parsed.port ? Number(parsed.port) : 6379,
-    enableOfflineQueue: false,
+    ...OWNED_CLIENT_DEFAULTS,
   };
   if (parsed.username) options.username = decodeURIComponent(parsed.username);
   if (parsed.password) options.password = decodeURIComponent(parsed.password);

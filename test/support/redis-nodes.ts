@@ -16,6 +16,8 @@ export interface RedisNodeOptions {
   appendOnly?: boolean;
   /** Start it as a Redis Cluster node. */
   cluster?: boolean;
+  /** Further redis-server arguments, e.g. `['--requirepass', 'secret']`. */
+  args?: string[];
 }
 
 /**
@@ -119,6 +121,7 @@ export class RedisServer {
     if (this.options.cluster) {
       args.push('--cluster-enabled', 'yes', '--cluster-config-file', join(this.dir, 'nodes.conf'));
     }
+    args.push(...(this.options.args ?? []));
     const child = spawn('redis-server', args, { stdio: ['ignore', 'ignore', 'pipe'] });
     running.add(child);
     let stderr = '';
@@ -206,6 +209,7 @@ function ping(port: number): Promise<boolean> {
     socket.setTimeout(500, () => done(false));
     socket.once('error', () => done(false));
     socket.once('connect', () => socket.write('PING\r\n'));
-    socket.once('data', (data) => done(data.toString().startsWith('+PONG')));
+    // +PONG, or -NOAUTH from a server with a password: either way it is up.
+    socket.once('data', (data) => done(/^(\+PONG|-NOAUTH)/.test(data.toString())));
   });
 }
