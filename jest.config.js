@@ -14,4 +14,6 @@ export default {
   testMatch: ['<rootDir>/test/**/*.spec.ts'],
   setupFilesAfterEnv: ['<rootDir>/test/support/fail-on-unhandled.ts'],
   testTimeout: 30_000,
+  // A leaked handle must not hang CI; the specs check for leaked timers and sockets themselves.
+  forceExit: true,
 };

@@ -1,0 +1,101 @@
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { Redis } from 'ioredis';
+import { QuorumUnavailableError, Redlock } from '../../lib/index.js';
+import { eventually } from '../support/eventually.js';
+import { NodeProbe } from '../support/node-probe.js';
+import { freePort, RedisServer } from '../support/redis-nodes.js';
+
+describe('node specs and connection ownership', () => {
+  let servers: RedisServer[];
+  let secured: RedisServer;
+  let probe: NodeProbe;
+
+  const connectedClients = async (index: number) => {
+    const info = await probe.at(index).info('clients');
+    return Number(/connected_clients:(\d+)/.exec(info)?.[1]);
+  };
+
+  beforeAll(async () => {
+    servers = await Promise.all([RedisServer.start(), RedisServer.start(), RedisServer.start()]);
+    secured = await RedisServer.start({ args: ['--requirepass', 's3cr:et'] });
+    probe = new NodeProbe(servers);
+    await probe.connect();
+  });
+  afterAll(async () => {
+    await probe.quit();
+    await Promise.all([...servers, secured].map((server) => server.stop()));
+  });
+
+  it('takes URLs, ioredis options and instances side by side, and closes only its own', async () => {
+    const mine = new Redis({ port: servers[2].port, host: '127.0.0.1' });
+    await mine.ping();
+    const baseline = await Promise.all([0, 1, 2].map(connectedClients));
+    const redlock = new Redlock([
+      servers[0].url,
+      { host: '127.0.0.1', port: servers[1].port },
+      mine,
+    ]);
+    const lock = await redlock.acquire('own:1', 5_000);
+    await eventually(async () =>
+      expect(await probe.values('own:1')).toEqual(Array(3).fill(lock.value)),
+    );
+    expect(await Promise.all([0, 1, 2].map(connectedClients))).toEqual([
+      baseline[0] + 1,
+      baseline[1] + 1,
+      baseline[2],
+    ]);
+
+    await redlock.quit();
+    // quit() released the lock it still held, and closed the two connections it opened.
+    expect(await probe.values('own:1')).toEqual([null, null, null]);
+    await eventually(async () =>
+      expect(await Promise.all([0, 1, 2].map(connectedClients))).toEqual(baseline),
+    );
+    expect(mine.status).toBe('ready');
+    await expect(mine.ping()).resolves.toBe('PONG');
+    mine.disconnect();
+  });
+
+  it('reads the password and database from a URL', async () => {
+    const url = `redis://:${encodeURIComponent('s3cr:et')}@127.0.0.1:${secured.port}/3`;
+    const redlock = new Redlock([url]);
+    const lock = await redlock.acquire('db:1', 5_000);
+    const check = new Redis({ port: secured.port, password: 's3cr:et', db: 3 });
+    expect(await check.get('db:1')).toBe(lock.value);
+    await check.select(0);
+    expect(await check.get('db:1')).toBeNull();
+    check.disconnect();
+    await redlock.quit();
+  });
+
+  it('reports a wrong password as an unavailable quorum, without showing the password', async () => {
+    const redlock = new Redlock([`redis://:wrong-pass@127.0.0.1:${secured.port}`], {
+      retryCount: 0,
+    });
+    const error = await redlock.acquire('db:2', 1_000).catch((caught: unknown) => caught);
+    expect(error).toBeInstanceOf(QuorumUnavailableError);
+    expect(String((error as Error).message)).not.toMatch(/wrong-pass/);
+    await redlock.quit();
+  });
+
+  it('acquires right after construction, waiting for the first connection', async () => {
+    const redlock = new Redlock(servers.map((server) => server.url));
+    const lock = await redlock.acquire('early:1', 5_000);
+    expect(lock.validityMs).toBeGreaterThan(4_000);
+    await redlock.quit();
+  });
+
+  it('leaves no timer or socket behind after quit(), even with a node down', async () => {
+    const count = (kind: string) =>
+      process.getActiveResourcesInfo().filter((k) => k === kind).length;
+    const before = { timers: count('Timeout'), sockets: count('TCPSocketWrap') };
+    const down = `redis://127.0.0.1:${await freePort()}`;
+    const redlock = new Redlock([...servers.map((server) => server.url), down]);
+    await redlock.using('clean:1', 1_000, async () => undefined);
+    await redlock.acquire('clean:2', 60_000);
+    await redlock.quit();
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(count('Timeout')).toBeLessThanOrEqual(before.timers);
+    expect(count('TCPSocketWrap')).toBeLessThanOrEqual(before.sockets);
+  });
+});

@@ -1,0 +1,129 @@
+import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
+import { Redlock, RedlockClosedError, ResourceLockedError } from '../../lib/index.js';
+import { NodeProbe } from '../support/node-probe.js';
+import { RedisCluster } from '../support/redis-nodes.js';
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+describe('retries, waitMs and AbortSignal (3 nodes)', () => {
+  let cluster: RedisCluster;
+  let probe: NodeProbe;
+  const redlocks: Redlock[] = [];
+  const make = (options = {}) => {
+    const redlock = new Redlock(cluster.urls, options);
+    redlocks.push(redlock);
+    return redlock;
+  };
+  const failure = async (work: Promise<unknown>) => {
+    const startedAt = performance.now();
+    const error = await work.then(
+      () => undefined,
+      (caught: unknown) => caught,
+    );
+    return { error, elapsedMs: performance.now() - startedAt };
+  };
+
+  beforeAll(async () => {
+    cluster = await RedisCluster.start(3);
+    probe = new NodeProbe(cluster.servers);
+    await probe.connect();
+  });
+  afterEach(async () => {
+    await Promise.all(redlocks.splice(0).map((redlock) => redlock.quit()));
+    await probe.flush();
+  });
+  afterAll(async () => {
+    await probe.quit();
+    await cluster.stop();
+  });
+
+  it('makes exactly retryCount + 1 attempts, waiting retryDelayMs between them', async () => {
+    await make().acquire('r:1', 10_000);
+    const waiter = make({ retryCount: 3, retryDelayMs: 40, retryJitterMs: 0 });
+    const { error, elapsedMs } = await failure(waiter.acquire('r:1', 1_000));
+    expect(error).toBeInstanceOf(ResourceLockedError);
+    expect((error as ResourceLockedError).attempts).toBe(4);
+    expect(elapsedMs).toBeGreaterThanOrEqual(3 * 40 - 5);
+    expect(elapsedMs).toBeLessThan(3 * 40 + 400);
+  });
+
+  it('fails at once with retryCount 0', async () => {
+    await make().acquire('r:2', 10_000);
+    const { error } = await failure(
+      make({ retryDelayMs: 5_000 }).acquire('r:2', 1_000, { retryCount: 0 }),
+    );
+    expect((error as ResourceLockedError).attempts).toBe(1);
+  });
+
+  it('keeps jitter within retryJitterMs', async () => {
+    await make().acquire('r:3', 10_000);
+    const waiter = make({ retryCount: 10, retryDelayMs: 0, retryJitterMs: 30 });
+    const { error, elapsedMs } = await failure(waiter.acquire('r:3', 1_000));
+    expect((error as ResourceLockedError).attempts).toBe(11);
+    expect(elapsedMs).toBeLessThan(10 * 30 + 400);
+  });
+
+  it('retries until waitMs with retryCount -1, and starts no attempt after it', async () => {
+    await make().acquire('r:4', 10_000);
+    const waiter = make({ retryCount: -1, retryDelayMs: 30, retryJitterMs: 10 });
+    const { error, elapsedMs } = await failure(waiter.acquire('r:4', 1_000, { waitMs: 300 }));
+    expect(error).toBeInstanceOf(ResourceLockedError);
+    expect((error as ResourceLockedError).attempts).toBeGreaterThan(3);
+    expect(elapsedMs).toBeGreaterThanOrEqual(295);
+    expect(elapsedMs).toBeLessThan(300 + 400);
+  });
+
+  it('gets the lock once the holder releases it', async () => {
+    const holder = await make().acquire('r:5', 10_000);
+    setTimeout(() => void holder.release(), 100);
+    const lock = await make({ retryCount: -1, retryDelayMs: 10, retryJitterMs: 10 }).acquire(
+      'r:5',
+      1_000,
+    );
+    expect(lock.attempts).toBeGreaterThan(1);
+  });
+
+  it('gets the lock once the holder expires, without a release', async () => {
+    await make().acquire('r:6', 150);
+    const lock = await make({ retryCount: -1, retryDelayMs: 20 }).acquire('r:6', 1_000, {
+      waitMs: 2_000,
+    });
+    expect(lock.attempts).toBeGreaterThan(1);
+  });
+
+  it('stops waiting when the signal aborts, rejecting with its reason', async () => {
+    await make().acquire('r:7', 10_000);
+    const controller = new AbortController();
+    const reason = new Error('client went away');
+    setTimeout(() => controller.abort(reason), 100);
+    const waiter = make({ retryCount: -1, retryDelayMs: 1_000 });
+    const { error, elapsedMs } = await failure(
+      waiter.acquire('r:7', 1_000, { signal: controller.signal }),
+    );
+    expect(error).toBe(reason);
+    expect(elapsedMs).toBeLessThan(400);
+  });
+
+  it('sends nothing for an already aborted signal', async () => {
+    const redlock = make();
+    const before = await probe.calls('evalsha');
+    const { error } = await failure(redlock.acquire('r:8', 1_000, { signal: AbortSignal.abort() }));
+    expect((error as Error).name).toBe('AbortError');
+    expect(await probe.calls('evalsha')).toEqual(before);
+  });
+
+  it('rejects a waiting acquire with RedlockClosedError on quit(), and leaves no timer', async () => {
+    const baseline = process.getActiveResourcesInfo().filter((kind) => kind === 'Timeout').length;
+    await make().acquire('r:9', 10_000);
+    const waiter = new Redlock(cluster.urls, { retryCount: -1, retryDelayMs: 5_000 });
+    const waiting = failure(waiter.acquire('r:9', 1_000));
+    await sleep(100);
+    await waiter.quit();
+    const { error, elapsedMs } = await waiting;
+    expect(error).toBeInstanceOf(RedlockClosedError);
+    expect(elapsedMs).toBeLessThan(1_000);
+    await new Promise((resolve) => setImmediate(resolve));
+    const left = process.getActiveResourcesInfo().filter((kind) => kind === 'Timeout').length;
+    expect(left).toBeLessThanOrEqual(baseline);
+  });
+});
