@@ -1,4 +1,3 @@
-import { randomBytes } from 'node:crypto';
 import { EventEmitter, setMaxListeners } from 'node:events';
 import { assertTtl, toResourceList } from './arguments.js';
 import { monotonicNow, validUntil } from './clock.js';
@@ -12,6 +11,7 @@ import {
 import { hashSlot } from './hash-slot.js';
 import { Lock, lockState, type LockOwner } from './lock.js';
 import { LockKeeper } from './lock-keeper.js';
+import { newLockValue } from './lock-value.js';
 import {
   assertAcquireOptions,
   resolveRedlockOptions,
@@ -110,7 +110,7 @@ export class Redlock extends EventEmitter<RedlockEvents> implements LockOwner {
     };
     const signal = options?.signal;
     signal?.throwIfAborted();
-    const value = randomBytes(16).toString('base64url');
+    const value = newLockValue();
     const deadline = monotonicNow() + waitMs;
 
     for (let attempt = 1; ; attempt++) {

@@ -1,0 +1,119 @@
+import { Redis } from 'ioredis';
+import { Redlock as SesameRedlock } from '@sesamecare-oss/redlock';
+import NodeRedlock from 'redlock';
+import { Redlock } from '../lib/index.js';
+
+/** What a scenario needs of a lock library: take a lock, give it back, close. */
+export interface LockClient {
+  acquire(key: string, ttlMs: number): Promise<unknown>;
+  release(handle: unknown): Promise<unknown>;
+  close(): Promise<void>;
+}
+
+/** Retry settings a scenario asks for; each library gets the same. */
+export interface RetrySettings {
+  retryCount: number;
+  retryDelayMs: number;
+  retryJitterMs: number;
+}
+
+/** A library under test, made from the nodes' URLs. */
+export interface Contender {
+  name: string;
+  create(urls: string[], retry: RetrySettings): LockClient;
+}
+
+const NO_RETRY: RetrySettings = { retryCount: 0, retryDelayMs: 0, retryJitterMs: 0 };
+
+const quitAll = async (clients: Redis[]) => {
+  await Promise.all(clients.map((client) => client.quit().catch(() => client.disconnect())));
+};
+
+export const ours: Contender = {
+  name: 'nestjs-redlock',
+  create(urls, retry = NO_RETRY) {
+    const redlock = new Redlock(urls, retry);
+    return {
+      acquire: (key, ttlMs) => redlock.acquire(key, ttlMs),
+      release: (lock) => redlock.release(lock as never),
+      close: () => redlock.quit(),
+    };
+  },
+};
+
+export const nodeRedlock: Contender = {
+  name: 'redlock@5.0.0-beta.2',
+  create(urls, retry = NO_RETRY) {
+    const clients = urls.map((url) => new Redis(url));
+    clients.forEach((client) => client.on('error', () => undefined));
+    const redlock = new NodeRedlock(clients, {
+      retryCount: retry.retryCount,
+      retryDelay: retry.retryDelayMs,
+      retryJitter: retry.retryJitterMs,
+    });
+    redlock.on('error', () => undefined);
+    return {
+      acquire: (key, ttlMs) => redlock.acquire([key], ttlMs),
+      release: (lock) => (lock as { release(): Promise<unknown> }).release(),
+      close: () => quitAll(clients),
+    };
+  },
+};
+
+export const sesame: Contender = {
+  name: '@sesamecare-oss/redlock',
+  create(urls, retry = NO_RETRY) {
+    const clients = urls.map((url) => new Redis(url));
+    clients.forEach((client) => client.on('error', () => undefined));
+    const redlock = new SesameRedlock(clients, {
+      retryCount: retry.retryCount,
+      retryDelay: retry.retryDelayMs,
+      retryJitter: retry.retryJitterMs,
+    });
+    redlock.on('error', () => undefined);
+    return {
+      acquire: (key, ttlMs) => redlock.acquire([key], ttlMs),
+      release: (lock) => (lock as { release(): Promise<unknown> }).release(),
+      close: () => quitAll(clients),
+    };
+  },
+};
+
+const COMPARE_AND_DELETE =
+  "if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) else return 0 end";
+
+/**
+ * The floor: plain ioredis, SET NX PX on every node in parallel, then a compare-and-delete
+ * script on every node; no retries, no validity check, no events. What any Redlock costs at
+ * least when written the obvious way.
+ */
+export const rawFloor: Contender = {
+  name: 'raw ioredis floor',
+  create(urls) {
+    const clients = urls.map((url) => {
+      const client = new Redis(url);
+      client.defineCommand('compareAndDelete', { numberOfKeys: 1, lua: COMPARE_AND_DELETE });
+      return client as Redis & { compareAndDelete(key: string, value: string): Promise<number> };
+    });
+    const quorum = Math.floor(urls.length / 2) + 1;
+    let counter = 0;
+    return {
+      async acquire(key, ttlMs) {
+        const value = `v${process.pid}:${++counter}:${Math.random()}`;
+        const replies = await Promise.all(
+          clients.map((client) => client.set(key, value, 'PX', ttlMs, 'NX')),
+        );
+        if (replies.filter((reply) => reply === 'OK').length < quorum) {
+          await Promise.all(clients.map((client) => client.compareAndDelete(key, value)));
+          throw new Error('locked');
+        }
+        return { key, value };
+      },
+      async release(handle) {
+        const { key, value } = handle as { key: string; value: string };
+        await Promise.all(clients.map((client) => client.compareAndDelete(key, value)));
+      },
+      close: () => quitAll(clients),
+    };
+  },
+};

@@ -1,0 +1,169 @@
+/**
+ * `npm run bench`: nestjs-redlock side by side with its peers and a raw ioredis floor, in one
+ * run, on local redis-server nodes it starts itself. Prints a table, checks the targets, and
+ * writes bench/results/latest.json. Exits 1 if a target is missed.
+ */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { cpus } from 'node:os';
+import { RedisCluster } from '../test/support/redis-nodes.js';
+import { nodeRedlock, ours, rawFloor, sesame, type Contender } from './contenders.js';
+import { contention, loops, withNodeDown, type Measurement } from './scenarios.js';
+
+const DURATION_MS = Number(process.env.BENCH_DURATION_MS ?? 2_000);
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 2);
+const peers = [nodeRedlock, sesame];
+const all = [ours, ...peers, rawFloor];
+
+/** Runs `measure` for each contender, `ROUNDS` times in alternating order; keeps each one's best. */
+async function sideBySide(
+  contenders: Contender[],
+  measure: (contender: Contender) => Promise<Measurement>,
+): Promise<Measurement[]> {
+  const best = new Map<string, Measurement>();
+  for (let round = 0; round < ROUNDS; round++) {
+    const order = round % 2 === 0 ? contenders : [...contenders].reverse();
+    for (const contender of order) {
+      const measurement = await measure(contender);
+      const previous = best.get(contender.name);
+      if (!previous || measurement.opsPerSec > previous.opsPerSec)
+        best.set(contender.name, measurement);
+    }
+  }
+  return contenders.map((contender) => best.get(contender.name)!);
+}
+
+function printTable(results: Measurement[]): void {
+  const rows = results.map((m) => ({
+    scenario: m.scenario,
+    library: m.library,
+    'ops/s': Math.round(m.opsPerSec),
+    'p50 ms': m.latencyMs.p50.toFixed(2),
+    'p99 ms': m.latencyMs.p99.toFixed(2),
+    errors: m.errors,
+    lost: m.lostUpdates ?? '',
+    stalled: m.stalledAfterMs === undefined ? '' : `after ${Math.round(m.stalledAfterMs)} ms`,
+  }));
+  console.table(rows);
+}
+
+async function main(): Promise<void> {
+  const three = await RedisCluster.start(3);
+  const five = await RedisCluster.start(5);
+  const results: Measurement[] = [];
+  try {
+    const only = process.env.BENCH_ONLY;
+    const run = async (
+      label: string,
+      contenders: Contender[],
+      measure: (c: Contender) => Promise<Measurement>,
+    ) => {
+      if (only && !label.includes(only)) return;
+      process.stderr.write(`… ${label}\n`);
+      results.push(...(await sideBySide(contenders, measure)));
+    };
+    await run('sequential, 3 nodes', all, (c) =>
+      loops(c, three.urls, 'sequential-3', 1, DURATION_MS),
+    );
+    await run('sequential, 5 nodes', all, (c) =>
+      loops(c, five.urls, 'sequential-5', 1, DURATION_MS),
+    );
+    await run('64 concurrent, 3 nodes', all, (c) =>
+      loops(c, three.urls, 'concurrent64-3', 64, DURATION_MS),
+    );
+    await run('8 contending, 3 nodes', [ours, ...peers], (c) =>
+      contention(c, three.urls, 'contention8-3', 8, DURATION_MS),
+    );
+    for (const when of ['running', 'start'] as const) {
+      const scenario = when === 'running' ? 'node-down-3' : 'node-down-at-start-3';
+      if (only && !scenario.includes(only)) continue;
+      for (const contender of [ours, ...peers]) {
+        process.stderr.write(`… 1 of 3 nodes killed (${when}): ${contender.name}\n`);
+        const kill = () => three.servers[0].kill();
+        results.push(
+          await withNodeDown(contender, three.urls, scenario, kill, when, DURATION_MS, 5_000),
+        );
+        await three.heal();
+      }
+    }
+  } finally {
+    await Promise.all([three.stop(), five.stop()]);
+  }
+
+  const find = (scenario: string, library: string) =>
+    results.find((m) => m.scenario === scenario && m.library === library) ??
+    ({ opsPerSec: NaN, latencyMs: { p99: NaN }, lostUpdates: NaN } as Measurement);
+  const bestPeer = (scenario: string) =>
+    Math.max(...peers.map((peer) => find(scenario, peer.name).opsPerSec));
+  const ratio = (scenario: string, against: number) =>
+    find(scenario, ours.name).opsPerSec / against;
+  const targets = [
+    {
+      name: 'sequential-3 vs best peer',
+      value: ratio('sequential-3', bestPeer('sequential-3')),
+      atLeast: 1.0,
+    },
+    {
+      name: 'sequential-3 vs raw floor',
+      value: ratio('sequential-3', find('sequential-3', rawFloor.name).opsPerSec),
+      atLeast: 0.9,
+    },
+    {
+      name: 'sequential-5 vs best peer',
+      value: ratio('sequential-5', bestPeer('sequential-5')),
+      atLeast: 1.0,
+    },
+    {
+      name: 'sequential-5 vs raw floor',
+      value: ratio('sequential-5', find('sequential-5', rawFloor.name).opsPerSec),
+      atLeast: 0.9,
+    },
+    {
+      name: 'concurrent64-3 vs best peer',
+      value: ratio('concurrent64-3', bestPeer('concurrent64-3')),
+      atLeast: 1.5,
+    },
+    { name: 'node-down-3 p99 ms', value: find('node-down-3', ours.name).latencyMs.p99, atMost: 5 },
+    {
+      name: 'node-down-at-start-3 p99 ms',
+      value: find('node-down-at-start-3', ours.name).latencyMs.p99,
+      atMost: 5,
+    },
+    {
+      name: 'contention8-3 lost updates',
+      value: find('contention8-3', ours.name).lostUpdates ?? 0,
+      atMost: 0,
+    },
+  ]
+    .filter((target) => !Number.isNaN(target.value))
+    .map((target) => ({
+      ...target,
+      pass: 'atLeast' in target ? target.value >= target.atLeast! : target.value <= target.atMost!,
+    }));
+
+  printTable(results);
+  console.table(
+    targets.map((t) => ({
+      target: t.name,
+      value: t.value.toFixed(2),
+      wanted: 'atLeast' in t ? `≥ ${t.atLeast}` : `≤ ${t.atMost}`,
+      result: t.pass ? 'PASS' : 'FAIL',
+    })),
+  );
+  mkdirSync('bench/results', { recursive: true });
+  const report = {
+    date: new Date().toISOString(),
+    machine: { cpus: cpus().length, cpu: cpus()[0]?.model, node: process.version },
+    durationMs: DURATION_MS,
+    rounds: ROUNDS,
+    results,
+    targets,
+  };
+  writeFileSync('bench/results/latest.json', JSON.stringify(report, null, 2) + '\n');
+  console.log('written: bench/results/latest.json');
+  process.exitCode = targets.every((t) => t.pass) ? 0 : 1;
+}
+
+main().catch((error: unknown) => {
+  console.error(error);
+  process.exitCode = 1;
+});

@@ -1,0 +1,187 @@
+import type { Contender, LockClient, RetrySettings } from './contenders.js';
+import { summarise, type Summary } from './stats.js';
+
+/** One measured run of one library in one scenario. */
+export interface Measurement {
+  scenario: string;
+  library: string;
+  ops: number;
+  opsPerSec: number;
+  /** acquire+release latency, or the wait for the lock under contention. */
+  latencyMs: Summary;
+  errors: number;
+  /** Contention only: increments lost by the protected read-sleep-write counter. */
+  lostUpdates?: number;
+  /** Set when an operation took longer than the scenario's cap, and the run was cut. */
+  stalledAfterMs?: number;
+}
+
+const NO_RETRY: RetrySettings = { retryCount: 0, retryDelayMs: 0, retryJitterMs: 0 };
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+const TTL_MS = 10_000;
+
+/** A first few rounds, so that connections are up and scripts are loaded before timing. */
+async function warmUp(client: LockClient): Promise<void> {
+  for (let i = 0; i < 50; i++) await client.release(await client.acquire(`warm:${i}`, TTL_MS));
+}
+
+/**
+ * `concurrency` loops, each acquiring and releasing its own key as fast as it can for
+ * `durationMs`: with 1 loop, the sequential latency; with 64, throughput under load.
+ */
+export async function loops(
+  contender: Contender,
+  urls: string[],
+  scenario: string,
+  concurrency: number,
+  durationMs: number,
+): Promise<Measurement> {
+  const client = contender.create(urls, NO_RETRY);
+  try {
+    await warmUp(client);
+    const latencies: number[] = [];
+    let errors = 0;
+    const startedAt = performance.now();
+    const end = startedAt + durationMs;
+    await Promise.all(
+      Array.from({ length: concurrency }, async (_, index) => {
+        const key = `loop:${index}`;
+        while (performance.now() < end) {
+          const opStartedAt = performance.now();
+          try {
+            await client.release(await client.acquire(key, TTL_MS));
+            latencies.push(performance.now() - opStartedAt);
+          } catch {
+            errors++;
+          }
+        }
+      }),
+    );
+    const elapsedMs = performance.now() - startedAt;
+    return {
+      scenario,
+      library: contender.name,
+      ops: latencies.length,
+      opsPerSec: (latencies.length / elapsedMs) * 1000,
+      latencyMs: summarise(latencies),
+      errors,
+    };
+  } finally {
+    await client.close();
+  }
+}
+
+/**
+ * `workers` clients (each with its own connections) contend for one key; each holds it for a
+ * read-sleep(1 ms)-write of a shared counter. Reports the wait for the lock, hand-offs per
+ * second, and lost counter updates (must be 0).
+ */
+export async function contention(
+  contender: Contender,
+  urls: string[],
+  scenario: string,
+  workers: number,
+  durationMs: number,
+): Promise<Measurement> {
+  const retry: RetrySettings = { retryCount: 100_000, retryDelayMs: 10, retryJitterMs: 10 };
+  const clients = Array.from({ length: workers }, () => contender.create(urls, retry));
+  try {
+    await Promise.all(clients.map(warmUp));
+    const counter = { value: 0 };
+    const waits: number[] = [];
+    let errors = 0;
+    const startedAt = performance.now();
+    const end = startedAt + durationMs;
+    await Promise.all(
+      clients.map(async (client) => {
+        while (performance.now() < end) {
+          const waitStartedAt = performance.now();
+          try {
+            const lock = await client.acquire('hot', 1_000);
+            waits.push(performance.now() - waitStartedAt);
+            const seen = counter.value;
+            await sleep(1);
+            counter.value = seen + 1;
+            await client.release(lock);
+          } catch {
+            errors++;
+          }
+        }
+      }),
+    );
+    const elapsedMs = performance.now() - startedAt;
+    return {
+      scenario,
+      library: contender.name,
+      ops: waits.length,
+      opsPerSec: (waits.length / elapsedMs) * 1000,
+      latencyMs: summarise(waits),
+      errors,
+      lostUpdates: waits.length - counter.value,
+    };
+  } finally {
+    await Promise.all(clients.map((client) => client.close()));
+  }
+}
+
+/**
+ * Sequential acquire+release with one node down, the first operation after the kill included:
+ * `when: 'running'` kills it under a warmed-up client; `when: 'start'` kills it before the
+ * client is made (a service starting while a node is down). An operation slower than `capMs`
+ * ends the run (reported as stalled).
+ */
+export async function withNodeDown(
+  contender: Contender,
+  urls: string[],
+  scenario: string,
+  kill: () => Promise<void>,
+  when: 'running' | 'start',
+  durationMs: number,
+  capMs: number,
+): Promise<Measurement> {
+  if (when === 'start') await kill();
+  const client = contender.create(urls, NO_RETRY);
+  const latencies: number[] = [];
+  let errors = 0;
+  let stalledAfterMs: number | undefined;
+  try {
+    if (when === 'running') {
+      await warmUp(client);
+      await kill();
+      await sleep(200);
+    }
+    const startedAt = performance.now();
+    const end = startedAt + durationMs;
+    let key = 0;
+    while (performance.now() < end) {
+      const opStartedAt = performance.now();
+      const op = client.acquire(`down:${key++}`, TTL_MS).then((lock) => client.release(lock));
+      const outcome = await Promise.race([
+        op.then(
+          () => 'ok',
+          () => 'error',
+        ),
+        sleep(capMs).then(() => 'stalled'),
+      ]);
+      if (outcome === 'stalled') {
+        op.catch(() => undefined);
+        stalledAfterMs = performance.now() - startedAt;
+        break;
+      }
+      if (outcome === 'error') errors++;
+      else latencies.push(performance.now() - opStartedAt);
+    }
+    const elapsedMs = performance.now() - startedAt;
+    return {
+      scenario,
+      library: contender.name,
+      ops: latencies.length,
+      opsPerSec: (latencies.length / elapsedMs) * 1000,
+      latencyMs: summarise(latencies),
+      errors,
+      stalledAfterMs,
+    };
+  } finally {
+    await Promise.race([client.close(), sleep(2_000)]);
+  }
+}

@@ -1,0 +1,22 @@
+import { randomFillSync } from 'node:crypto';
+
+/** Bytes of randomness in a lock value: 128 bits. */
+export const LOCK_VALUE_BYTES = 16;
+
+const POOL_VALUES = 256;
+const pool = Buffer.alloc(LOCK_VALUE_BYTES * POOL_VALUES);
+let next = POOL_VALUES;
+
+/**
+ * A new lock value: 128 bits from the operating system's CSPRNG, base64url-encoded. The bytes
+ * are drawn 4 KiB at a time, since one small `randomBytes` call per lock costs more than the
+ * rest of the lock's client-side work.
+ */
+export function newLockValue(): string {
+  if (next === POOL_VALUES) {
+    randomFillSync(pool);
+    next = 0;
+  }
+  const start = LOCK_VALUE_BYTES * next++;
+  return pool.toString('base64url', start, start + LOCK_VALUE_BYTES);
+}
