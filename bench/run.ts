@@ -23,6 +23,7 @@ async function sideBySide(
   for (let round = 0; round < ROUNDS; round++) {
     const order = round % 2 === 0 ? contenders : [...contenders].reverse();
     for (const contender of order) {
+      process.stderr.write(`    ${contender.name} (round ${round + 1})\n`);
       const measurement = await measure(contender);
       const previous = best.get(contender.name);
       if (!previous || measurement.opsPerSec > previous.opsPerSec)
@@ -44,6 +45,46 @@ function printTable(results: Measurement[]): void {
     stalled: m.stalledAfterMs === undefined ? '' : `after ${Math.round(m.stalledAfterMs)} ms`,
   }));
   console.table(rows);
+}
+
+function markdownReport(
+  date: string,
+  results: Measurement[],
+  targets: { name: string; value: number; pass: boolean; atLeast?: number; atMost?: number }[],
+): string {
+  const lines = [
+    '# Benchmarks',
+    '',
+    `Written by \`npm run bench\` on ${date} (Node ${process.version}, ${cpus().length} cores, ` +
+      `${DURATION_MS} ms per run, best of ${ROUNDS} rounds in alternating order). Every library ` +
+      'runs against the same local redis-server nodes in the same run. Latency is one ' +
+      'acquire+release, except under contention, where it is the wait for the lock.',
+    '',
+    '| scenario | library | ops/s | p50 ms | p99 ms | errors | lost updates | stalled |',
+    '| --- | --- | ---: | ---: | ---: | ---: | ---: | --- |',
+    ...results.map(
+      (m) =>
+        `| ${m.scenario} | ${m.library} | ${Math.round(m.opsPerSec)} | ${m.latencyMs.p50.toFixed(2)} | ` +
+        `${m.latencyMs.p99.toFixed(2)} | ${m.errors} | ${m.lostUpdates ?? ''} | ` +
+        `${m.stalledAfterMs === undefined ? '' : `after ${Math.round(m.stalledAfterMs)} ms`} |`,
+    ),
+    '',
+    '| target | value | wanted | result |',
+    '| --- | ---: | --- | --- |',
+    ...targets.map(
+      (t) =>
+        `| ${t.name} | ${t.value.toFixed(2)} | ${t.atLeast !== undefined ? `≥ ${t.atLeast}` : `≤ ${t.atMost}`} | ` +
+        `${t.pass ? 'PASS' : 'FAIL'} |`,
+    ),
+    '',
+    'Scenarios: `sequential-N`, one loop acquiring and releasing on N nodes; `concurrent64-3`, 64 ' +
+      'loops on distinct keys; `contention8-3`, 8 clients on one key, each holding it for a ' +
+      'read-sleep(1 ms)-write of a shared counter (retry delay 10 ms + up to 10 ms jitter for ' +
+      'all); `node-down-3`, one of 3 nodes SIGKILLed under a running client; ' +
+      '`node-down-at-start-3`, the same node down before the client starts.',
+    '',
+  ];
+  return lines.join('\n');
 }
 
 async function main(): Promise<void> {
@@ -159,7 +200,9 @@ async function main(): Promise<void> {
     targets,
   };
   writeFileSync('bench/results/latest.json', JSON.stringify(report, null, 2) + '\n');
-  console.log('written: bench/results/latest.json');
+  mkdirSync('docs', { recursive: true });
+  writeFileSync('docs/benchmarks.md', markdownReport(report.date, results, targets));
+  console.log('written: bench/results/latest.json, docs/benchmarks.md');
   process.exitCode = targets.every((t) => t.pass) ? 0 : 1;
 }
 

@@ -22,7 +22,8 @@ const TTL_MS = 10_000;
 
 /** A first few rounds, so that connections are up and scripts are loaded before timing. */
 async function warmUp(client: LockClient): Promise<void> {
-  for (let i = 0; i < 50; i++) await client.release(await client.acquire(`warm:${i}`, TTL_MS));
+  const prefix = `warm:${Math.random().toString(36).slice(2)}`;
+  for (let i = 0; i < 50; i++) await client.release(await client.acquire(`${prefix}:${i}`, TTL_MS));
 }
 
 /**

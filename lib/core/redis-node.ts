@@ -41,6 +41,8 @@ export class RedisNode {
   /** Settles when the first connection attempt ends; undefined after that. */
   private firstConnection: Promise<void> | undefined;
   private corked = false;
+  /** Commands sent on this connection and not yet answered. */
+  private inFlight = 0;
 
   private constructor(client: Redis | Cluster, owned: boolean, label: string) {
     this.client = client;
@@ -131,31 +133,43 @@ export class RedisNode {
     }
   }
 
-  private async evaluate(
+  private evaluate(
     script: LuaScript,
     keys: readonly string[],
     args: readonly (string | number)[],
     stillWanted: StillWanted,
   ): Promise<number> {
-    this.coalesceWrites();
-    try {
-      return (await this.client.evalsha(script.sha, keys.length, ...keys, ...args)) as number;
-    } catch (error) {
-      // The node lost its script cache (a restart, SCRIPT FLUSH): send the source, which also
-      // loads it again. Not when the operation was decided meanwhile: a late acquire must not
-      // land after the release that followed it.
-      if (!isNoScript(error) || (script.mustNotRunLate && !stillWanted())) throw error;
-      this.coalesceWrites();
-      return (await this.client.eval(script.source, keys.length, ...keys, ...args)) as number;
-    }
+    return this.send(() => this.client.evalsha(script.sha, keys.length, ...keys, ...args)).catch(
+      (error: unknown) => {
+        // The node lost its script cache (a restart, SCRIPT FLUSH): send the source, which also
+        // loads it again. Not when the operation was decided meanwhile: a late acquire must not
+        // land after the release that followed it.
+        if (!isNoScript(error) || (script.mustNotRunLate && !stillWanted())) throw error;
+        return this.send(() => this.client.eval(script.source, keys.length, ...keys, ...args));
+      },
+    );
   }
 
   /**
-   * Corks the socket until the end of this tick, so that the commands that many concurrent
-   * operations issue in one tick leave in one write (one system call, one read on the server),
-   * while a lone command still leaves before the event loop turns: pipelining under load at
-   * no latency cost when idle.
+   * Sends one command: at once when nothing else is in flight on this connection (a lone
+   * operation pays no batching delay), or corked with the others of this tick when the
+   * connection is busy (one write for many concurrent operations).
    */
+  private send(command: () => Promise<unknown>): Promise<number> {
+    if (this.inFlight > 0) this.coalesceWrites();
+    this.inFlight++;
+    return command().then(
+      (reply) => {
+        this.inFlight--;
+        return reply as number;
+      },
+      (error: unknown) => {
+        this.inFlight--;
+        throw error;
+      },
+    );
+  }
+
   private coalesceWrites(): void {
     if (this.corked || this.isCluster) return;
     const stream = (this.client as Redis).stream as NodeJS.WritableStream & {

@@ -1,0 +1,68 @@
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { readFileSync } from 'node:fs';
+import { RedisCluster } from './support/redis-nodes.js';
+
+type Example = typeof import('../examples/quick-start.js');
+
+/** Each `// #region` of the example file, as the README must show it. */
+function regions(source: string): Map<string, string> {
+  const found = new Map<string, string>();
+  for (const match of source.matchAll(/\/\/ #region (\S+)\n([\s\S]*?)\/\/ #endregion/g)) {
+    found.set(match[1], match[2].trimEnd());
+  }
+  return found;
+}
+
+describe('the README examples', () => {
+  let cluster: RedisCluster;
+  let example: Example;
+
+  beforeAll(async () => {
+    cluster = await RedisCluster.start(3);
+    process.env.REDLOCK_NODES = cluster.urls.join(',');
+    example = await import('../examples/quick-start.js');
+  });
+  afterAll(async () => {
+    await example.shutdown();
+    await cluster.stop();
+  });
+
+  it('appear in the README verbatim', () => {
+    const readme = readFileSync(new URL('../README.md', import.meta.url), 'utf8');
+    const found = regions(
+      readFileSync(new URL('../examples/quick-start.ts', import.meta.url), 'utf8'),
+    );
+    expect([...found.keys()]).toEqual(['quick-start', 'acquire-release']);
+    for (const code of found.values()) expect(readme).toContain(code);
+  });
+
+  it('quick start: of two concurrent senders, exactly one sends', async () => {
+    let sends = 0;
+    const send = async () => {
+      sends++;
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    };
+    const outcomes = await Promise.all([
+      example.sendInvoiceOnce('42', send),
+      example.sendInvoiceOnce('42', send),
+    ]);
+    expect(outcomes.sort()).toEqual(['sent', 'skipped']);
+    expect(sends).toBe(1);
+    await expect(example.sendInvoiceOnce('42', send)).resolves.toBe('sent');
+  });
+
+  it('acquire-release: two moves on the same warehouses run one after the other', async () => {
+    const log: string[] = [];
+    const move = (name: string) => async () => {
+      log.push(`${name} start`);
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      log.push(`${name} end`);
+    };
+    await Promise.all([
+      example.moveStock('a', 'b', move('first')),
+      example.moveStock('b', 'a', move('second')),
+    ]);
+    expect(log).toHaveLength(4);
+    expect(log[0].split(' ')[0]).toBe(log[1].split(' ')[0]);
+  });
+});
