@@ -65,7 +65,11 @@ export class RedisNode {
    * Makes a node from what the user gave. `index` names it in errors; `onError` receives the
    * connection errors of owned clients (which would otherwise be logged by ioredis).
    */
-  static from(spec: RedisNodeSpec, index: number, onError: (error: Error) => void): RedisNode {
+  static from(
+    spec: RedisNodeSpec,
+    index: number,
+    onError: (error: Error, node: string) => void,
+  ): RedisNode {
     const options = RedisNode.validate(spec, index);
     if (options === undefined) {
       return new RedisNode(spec as Redis | Cluster, false, labelOfClient(spec as Redis | Cluster));
@@ -91,8 +95,12 @@ export class RedisNode {
     );
   }
 
-  private static owning(client: Redis, label: string, onError: (error: Error) => void): RedisNode {
-    client.on('error', onError);
+  private static owning(
+    client: Redis,
+    label: string,
+    onError: (error: Error, node: string) => void,
+  ): RedisNode {
+    client.on('error', (error: Error) => onError(error, label));
     return new RedisNode(client, true, label);
   }
 

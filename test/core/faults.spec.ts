@@ -144,6 +144,17 @@ describe('quorum under node faults (5 nodes)', () => {
     }
   });
 
+  it('emits nodeError naming the failed node, and needs no listener for it', async () => {
+    const seen: string[] = [];
+    redlock.on('nodeError', (error, node) =>
+      seen.push(`${node} ${(error as { code?: string }).code}`),
+    );
+    await killed(1);
+    const lock = await redlock.acquire('order:10', 5_000);
+    await lock.release();
+    expect(seen).toContain(`127.0.0.1:${cluster.servers[0].port} NODE_NOT_READY`);
+  });
+
   it('works again once killed nodes come back (their script cache is empty)', async () => {
     await killed(3);
     await expect(redlock.acquire('order:8', 5_000)).rejects.toBeInstanceOf(QuorumUnavailableError);

@@ -33,7 +33,9 @@ export class QuorumUnavailableError extends LockError {
   ) {
     const summary = nodeErrors
       .slice(0, 5)
-      .map((failure) => `${failure.node}: ${failure.error.message}`)
+      .map(({ node, error }) =>
+        error.message.includes(node) ? error.message : `${node}: ${error.message}`,
+      )
       .join('; ');
     super(
       'QUORUM_UNAVAILABLE',
