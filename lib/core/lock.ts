@@ -17,8 +17,17 @@ export interface LockOwner {
   extend(lock: Lock, ttlMs: number): Promise<Lock>;
 }
 
+/**
+ * Locks' state and owners, kept off the class so that its declaration shows no private fields
+ * (`#private` in a `.d.ts` breaks consumers that compile for old targets).
+ */
+const states = new WeakMap<Lock, LockState>();
+const owners = new WeakMap<Lock, LockOwner>();
+
 /** Internal access to a lock's mutable state, for the engine only (not exported publicly). */
-export let lockState: (lock: Lock) => LockState;
+export function lockState(lock: Lock): LockState {
+  return states.get(lock)!;
+}
 
 /**
  * A lock held on a quorum of nodes, as `Redlock.acquire()` returns it. It stays safe to rely on
@@ -39,13 +48,6 @@ export class Lock {
   readonly value: string;
   /** How many attempts the acquisition took. */
   readonly attempts: number;
-  readonly #owner: LockOwner;
-  readonly #state: LockState;
-
-  static {
-    lockState = (lock) => lock.#state;
-  }
-
   /** @internal Locks are made by `Redlock.acquire()`. */
   constructor(
     owner: LockOwner,
@@ -54,11 +56,11 @@ export class Lock {
     attempts: number,
     expiresAt: number,
   ) {
-    this.#owner = owner;
     this.resources = resources;
     this.value = value;
     this.attempts = attempts;
-    this.#state = { expiresAt, status: 'held' };
+    owners.set(this, owner);
+    states.set(this, { expiresAt, status: 'held' });
   }
 
   /**
@@ -67,8 +69,9 @@ export class Lock {
    * it has expired, been released or been lost.
    */
   get validityMs(): number {
-    if (this.#state.status !== 'held') return 0;
-    return Math.max(0, Math.floor(this.#state.expiresAt - monotonicNow()));
+    const state = lockState(this);
+    if (state.status !== 'held') return 0;
+    return Math.max(0, Math.floor(state.expiresAt - monotonicNow()));
   }
 
   /**
@@ -76,7 +79,7 @@ export class Lock {
    * not hide your own error): resolves to whether a quorum still held it.
    */
   release(): Promise<boolean> {
-    return this.#owner.release(this);
+    return owners.get(this)!.release(this);
   }
 
   /**
@@ -84,6 +87,6 @@ export class Lock {
    * with its new validity. Rejects with `LockLostError` if it had expired or is gone.
    */
   extend(ttlMs: number): Promise<Lock> {
-    return this.#owner.extend(this, ttlMs);
+    return owners.get(this)!.extend(this, ttlMs);
   }
 }
