@@ -41,43 +41,49 @@ export const ours: Contender = {
   },
 };
 
-export const nodeRedlock: Contender = {
-  name: 'redlock@5.0.0-beta.2',
-  create(urls, retry = NO_RETRY) {
-    const clients = urls.map((url) => new Redis(url));
-    clients.forEach((client) => client.on('error', () => undefined));
-    const redlock = new NodeRedlock(clients, {
-      retryCount: retry.retryCount,
-      retryDelay: retry.retryDelayMs,
-      retryJitter: retry.retryJitterMs,
-    });
-    redlock.on('error', () => undefined);
-    return {
-      acquire: (key, ttlMs) => redlock.acquire([key], ttlMs),
-      release: (lock) => (lock as { release(): Promise<unknown> }).release(),
-      close: () => quitAll(clients),
-    };
-  },
-};
+/** The API that redlock v5 and its fork @sesamecare-oss/redlock share. */
+interface RedlockV5Like {
+  on(event: 'error', listener: () => void): unknown;
+  acquire(resources: string[], duration: number): Promise<{ release(): Promise<unknown> }>;
+}
 
-export const sesame: Contender = {
-  name: '@sesamecare-oss/redlock',
-  create(urls, retry = NO_RETRY) {
-    const clients = urls.map((url) => new Redis(url));
-    clients.forEach((client) => client.on('error', () => undefined));
-    const redlock = new SesameRedlock(clients, {
-      retryCount: retry.retryCount,
-      retryDelay: retry.retryDelayMs,
-      retryJitter: retry.retryJitterMs,
-    });
-    redlock.on('error', () => undefined);
-    return {
-      acquire: (key, ttlMs) => redlock.acquire([key], ttlMs),
-      release: (lock) => (lock as { release(): Promise<unknown> }).release(),
-      close: () => quitAll(clients),
-    };
-  },
-};
+/** A contender for a library with redlock v5's API, on ioredis clients made with defaults. */
+function redlockV5Style(
+  name: string,
+  make: (
+    clients: Redis[],
+    settings: { retryCount: number; retryDelay: number; retryJitter: number },
+  ) => RedlockV5Like,
+): Contender {
+  return {
+    name,
+    create(urls, retry = NO_RETRY) {
+      const clients = urls.map((url) => new Redis(url));
+      clients.forEach((client) => client.on('error', () => undefined));
+      const redlock = make(clients, {
+        retryCount: retry.retryCount,
+        retryDelay: retry.retryDelayMs,
+        retryJitter: retry.retryJitterMs,
+      });
+      redlock.on('error', () => undefined);
+      return {
+        acquire: (key, ttlMs) => redlock.acquire([key], ttlMs),
+        release: (lock) => (lock as { release(): Promise<unknown> }).release(),
+        close: () => quitAll(clients),
+      };
+    },
+  };
+}
+
+export const nodeRedlock = redlockV5Style(
+  'redlock@5.0.0-beta.2',
+  (clients, settings) => new NodeRedlock(clients, settings),
+);
+
+export const sesame = redlockV5Style(
+  '@sesamecare-oss/redlock',
+  (clients, settings) => new SesameRedlock(clients, settings) as unknown as RedlockV5Like,
+);
 
 const COMPARE_AND_DELETE =
   "if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) else return 0 end";

@@ -1,32 +1,11 @@
-import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
-import { Lock, LockError, Redlock, ResourceLockedError } from '../../lib/index.js';
-import { NodeProbe } from '../support/node-probe.js';
+import { describe, expect, it } from '@jest/globals';
+import { Lock, LockError, ResourceLockedError } from '../../lib/index.js';
 import { eventually } from '../support/eventually.js';
-import { RedisCluster } from '../support/redis-nodes.js';
+import { useRedisNodes } from '../support/test-bed.js';
 
 describe('acquire and release on 5 real nodes', () => {
-  let cluster: RedisCluster;
-  let probe: NodeProbe;
-  const redlocks: Redlock[] = [];
-  const make = (options = {}) => {
-    const redlock = new Redlock(cluster.urls, { retryCount: 0, ...options });
-    redlocks.push(redlock);
-    return redlock;
-  };
-
-  beforeAll(async () => {
-    cluster = await RedisCluster.start(5);
-    probe = new NodeProbe(cluster.servers);
-    await probe.connect();
-  });
-  afterEach(async () => {
-    await Promise.all(redlocks.splice(0).map((redlock) => redlock.quit()));
-    await probe.flush();
-  });
-  afterAll(async () => {
-    await probe.quit();
-    await cluster.stop();
-  });
+  const bed = useRedisNodes(5, { retryCount: 0 });
+  const make = (options = {}) => bed.make(options);
 
   it('sets the key with the lock value and ttl on every node, and deletes it on release', async () => {
     const redlock = make();
@@ -39,16 +18,16 @@ describe('acquire and release on 5 real nodes', () => {
     expect(lock.validityMs).toBeLessThanOrEqual(10_000 - 102);
     // A quorum decided; the other nodes follow moments later.
     await eventually(async () =>
-      expect(await probe.values('order:1')).toEqual(Array(5).fill(lock.value)),
+      expect(await bed.probe.values('order:1')).toEqual(Array(5).fill(lock.value)),
     );
-    for (const ttl of await probe.ttls('order:1')) {
+    for (const ttl of await bed.probe.ttls('order:1')) {
       expect(ttl).toBeGreaterThan(9_000);
       expect(ttl).toBeLessThanOrEqual(10_000);
     }
 
     await expect(lock.release()).resolves.toBe(true);
     await eventually(async () =>
-      expect(await probe.values('order:1')).toEqual(Array(5).fill(null)),
+      expect(await bed.probe.values('order:1')).toEqual(Array(5).fill(null)),
     );
     expect(lock.validityMs).toBe(0);
   });
@@ -69,7 +48,7 @@ describe('acquire and release on 5 real nodes', () => {
   it('refuses a held resource with ResourceLockedError carrying retryAfterMs from PTTL', async () => {
     const holder = await make().acquire('order:3', 5_000);
     await eventually(async () =>
-      expect(await probe.values('order:3')).toEqual(Array(5).fill(holder.value)),
+      expect(await bed.probe.values('order:3')).toEqual(Array(5).fill(holder.value)),
     );
     const error = await make()
       .acquire('order:3', 1_000)
@@ -84,7 +63,7 @@ describe('acquire and release on 5 real nodes', () => {
     expect(locked.retryAfterMs).toBeGreaterThan(4_000);
     expect(locked.retryAfterMs).toBeLessThanOrEqual(5_000);
     // The holder's keys are untouched by the refused attempt.
-    expect(await probe.values('order:3')).toEqual(Array(5).fill(holder.value));
+    expect(await bed.probe.values('order:3')).toEqual(Array(5).fill(holder.value));
   });
 
   it('never releases a lock that another holder has taken since (compare-and-delete)', async () => {
@@ -93,46 +72,46 @@ describe('acquire and release on 5 real nodes', () => {
     const second = await make().acquire('order:4', 5_000);
 
     await eventually(async () =>
-      expect(await probe.values('order:4')).toEqual(Array(5).fill(second.value)),
+      expect(await bed.probe.values('order:4')).toEqual(Array(5).fill(second.value)),
     );
     await expect(first.release()).resolves.toBe(false);
     await new Promise((resolve) => setTimeout(resolve, 50));
-    expect(await probe.values('order:4')).toEqual(Array(5).fill(second.value));
+    expect(await bed.probe.values('order:4')).toEqual(Array(5).fill(second.value));
   });
 
   it('locks several resources all or nothing', async () => {
     const redlock = make();
     const blocker = await redlock.acquire('item:b', 5_000);
     await eventually(async () =>
-      expect(await probe.values('item:b')).toEqual(Array(5).fill(blocker.value)),
+      expect(await bed.probe.values('item:b')).toEqual(Array(5).fill(blocker.value)),
     );
     await expect(redlock.acquire(['item:a', 'item:b', 'item:c'], 5_000)).rejects.toBeInstanceOf(
       ResourceLockedError,
     );
-    expect(await probe.values('item:a')).toEqual(Array(5).fill(null));
-    expect(await probe.values('item:c')).toEqual(Array(5).fill(null));
+    expect(await bed.probe.values('item:a')).toEqual(Array(5).fill(null));
+    expect(await bed.probe.values('item:c')).toEqual(Array(5).fill(null));
 
     await blocker.release();
     const lock = await redlock.acquire(['item:a', 'item:b', 'item:c', 'item:a'], 5_000);
     expect(lock.resources).toEqual(['item:a', 'item:b', 'item:c']);
     await eventually(async () => {
       for (const key of lock.resources)
-        expect(await probe.values(key)).toEqual(Array(5).fill(lock.value));
+        expect(await bed.probe.values(key)).toEqual(Array(5).fill(lock.value));
     });
     await expect(lock.release()).resolves.toBe(true);
     await eventually(async () => {
       for (const key of lock.resources)
-        expect(await probe.values(key)).toEqual(Array(5).fill(null));
+        expect(await bed.probe.values(key)).toEqual(Array(5).fill(null));
     });
   });
 
   it('releases its partial grants when it loses: nothing is left on the nodes it won', async () => {
     // Another holder has the key on 3 of the 5 nodes: this client wins only 2, short of quorum.
     await Promise.all(
-      [0, 1, 2].map((index) => probe.at(index).set('order:5', 'other', 'PX', 5_000)),
+      [0, 1, 2].map((index) => bed.probe.at(index).set('order:5', 'other', 'PX', 5_000)),
     );
     await expect(make().acquire('order:5', 5_000)).rejects.toBeInstanceOf(ResourceLockedError);
-    expect(await probe.values('order:5')).toEqual(['other', 'other', 'other', null, null]);
+    expect(await bed.probe.values('order:5')).toEqual(['other', 'other', 'other', null, null]);
   });
 
   it('emits acquired and released, and works with no listener at all', async () => {
@@ -149,7 +128,7 @@ describe('acquire and release on 5 real nodes', () => {
     const clients = Array.from({ length: 8 }, () =>
       make({ retryCount: -1, retryDelayMs: 5, retryJitterMs: 5 }),
     );
-    const counter = probe.at(0);
+    const counter = bed.probe.at(0);
     await counter.set('counter', '0');
     const rounds = 10;
     await Promise.all(
@@ -167,7 +146,7 @@ describe('acquire and release on 5 real nodes', () => {
   });
 
   it('calibration: the same counter without the lock does lose updates', async () => {
-    const counter = probe.at(0);
+    const counter = bed.probe.at(0);
     await counter.set('counter', '0');
     await Promise.all(
       Array.from({ length: 8 }, async () => {

@@ -1,19 +1,13 @@
-import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
+import { describe, expect, it } from '@jest/globals';
 import { Redlock, RedlockClosedError, ResourceLockedError } from '../../lib/index.js';
-import { NodeProbe } from '../support/node-probe.js';
-import { RedisCluster } from '../support/redis-nodes.js';
+import { useRedisNodes } from '../support/test-bed.js';
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 describe('retries, waitMs and AbortSignal (3 nodes)', () => {
-  let cluster: RedisCluster;
-  let probe: NodeProbe;
-  const redlocks: Redlock[] = [];
-  const make = (options = {}) => {
-    const redlock = new Redlock(cluster.urls, options);
-    redlocks.push(redlock);
-    return redlock;
-  };
+  const bed = useRedisNodes(3);
+  const make = (options = {}) => bed.make(options);
+
   const failure = async (work: Promise<unknown>) => {
     const startedAt = performance.now();
     const error = await work.then(
@@ -22,20 +16,6 @@ describe('retries, waitMs and AbortSignal (3 nodes)', () => {
     );
     return { error, elapsedMs: performance.now() - startedAt };
   };
-
-  beforeAll(async () => {
-    cluster = await RedisCluster.start(3);
-    probe = new NodeProbe(cluster.servers);
-    await probe.connect();
-  });
-  afterEach(async () => {
-    await Promise.all(redlocks.splice(0).map((redlock) => redlock.quit()));
-    await probe.flush();
-  });
-  afterAll(async () => {
-    await probe.quit();
-    await cluster.stop();
-  });
 
   it('makes exactly retryCount + 1 attempts, waiting retryDelayMs between them', async () => {
     await make().acquire('r:1', 10_000);
@@ -106,16 +86,16 @@ describe('retries, waitMs and AbortSignal (3 nodes)', () => {
 
   it('sends nothing for an already aborted signal', async () => {
     const redlock = make();
-    const before = await probe.calls('evalsha');
+    const before = await bed.probe.calls('evalsha');
     const { error } = await failure(redlock.acquire('r:8', 1_000, { signal: AbortSignal.abort() }));
     expect((error as Error).name).toBe('AbortError');
-    expect(await probe.calls('evalsha')).toEqual(before);
+    expect(await bed.probe.calls('evalsha')).toEqual(before);
   });
 
   it('rejects a waiting acquire with RedlockClosedError on quit(), and leaves no timer', async () => {
     const baseline = process.getActiveResourcesInfo().filter((kind) => kind === 'Timeout').length;
     await make().acquire('r:9', 10_000);
-    const waiter = new Redlock(cluster.urls, { retryCount: -1, retryDelayMs: 5_000 });
+    const waiter = new Redlock(bed.cluster.urls, { retryCount: -1, retryDelayMs: 5_000 });
     const waiting = failure(waiter.acquire('r:9', 1_000));
     await sleep(100);
     await waiter.quit();
