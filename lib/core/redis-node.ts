@@ -1,6 +1,8 @@
 import { Cluster, Redis, type RedisOptions } from 'ioredis';
 import { NodeNotReadyError } from './errors/index.js';
+import { monotonicNow } from './clock.js';
 import { ALL_SCRIPTS, type LuaScript } from './scripts.js';
+import { UnansweredCommands } from './unanswered-commands.js';
 
 /**
  * One Redis node of a Redlock: a `redis://[user:password@]host:port[/db]` or `rediss://` URL,
@@ -42,10 +44,18 @@ export class RedisNode {
   private firstConnection: Promise<void> | undefined;
   private corked = false;
   /** Commands sent on this connection and not yet answered. */
-  private inFlight = 0;
+  private readonly unanswered = new UnansweredCommands();
+  /** A node whose oldest unanswered command is older than this is not sent new holds. */
+  private readonly stallAfterMs: number;
 
-  private constructor(client: Redis | Cluster, owned: boolean, label: string) {
+  private constructor(
+    client: Redis | Cluster,
+    owned: boolean,
+    label: string,
+    stallAfterMs: number,
+  ) {
     this.client = client;
+    this.stallAfterMs = stallAfterMs;
     this.owned = owned;
     this.label = label;
     this.isCluster =
@@ -63,18 +73,25 @@ export class RedisNode {
 
   /**
    * Makes a node from what the user gave. `index` names it in errors; `onError` receives the
-   * connection errors of owned clients (which would otherwise be logged by ioredis).
+   * connection errors of owned clients (which would otherwise be logged by ioredis);
+   * `stallAfterMs` is how long the node may leave a command unanswered before it is sent no
+   * new acquire or extend.
    */
   static from(
     spec: RedisNodeSpec,
     index: number,
     onError: (error: Error, node: string) => void,
+    stallAfterMs: number,
   ): RedisNode {
     const options = RedisNode.validate(spec, index);
     if (options === undefined) {
-      return new RedisNode(spec as Redis | Cluster, false, labelOfClient(spec as Redis | Cluster));
+      const client = spec as Redis | Cluster;
+      return new RedisNode(client, false, labelOfClient(client), stallAfterMs);
     }
-    return RedisNode.owning(new Redis(options), labelOf(options), onError);
+    const label = labelOf(options);
+    const client = new Redis(options);
+    client.on('error', (error: Error) => onError(error, label));
+    return new RedisNode(client, true, label, stallAfterMs);
   }
 
   /**
@@ -95,15 +112,6 @@ export class RedisNode {
     );
   }
 
-  private static owning(
-    client: Redis,
-    label: string,
-    onError: (error: Error, node: string) => void,
-  ): RedisNode {
-    client.on('error', (error: Error) => onError(error, label));
-    return new RedisNode(client, true, label);
-  }
-
   /**
    * Runs `script` on this node and answers its integer reply. Rejects at once with
    * `NodeNotReadyError` if the connection is down, except while the first connection is still
@@ -116,14 +124,24 @@ export class RedisNode {
     args: readonly (string | number)[],
     stillWanted: StillWanted,
   ): Promise<number> {
-    if (this.client.status === 'ready') return this.evaluate(script, keys, args, stillWanted);
+    if (this.client.status === 'ready') {
+      // A node that keeps its connection open but stopped answering (paused, partitioned) gets
+      // no new holds: they would only pile up in its queue, and land when nobody wants them.
+      const waitedMs = this.isCluster ? 0 : this.unanswered.oldestWaitMs(monotonicNow());
+      if (script.takesHold && waitedMs > this.stallAfterMs) {
+        return Promise.reject(
+          new NodeNotReadyError(this.label, `no answer for ${Math.round(waitedMs)} ms`),
+        );
+      }
+      return this.evaluate(script, keys, args, stillWanted);
+    }
     const firstConnection = this.firstConnection;
     if (firstConnection === undefined) {
-      return Promise.reject(new NodeNotReadyError(this.label, this.client.status));
+      return Promise.reject(new NodeNotReadyError(this.label, `status: ${this.client.status}`));
     }
     return firstConnection.then(() => {
       if (this.client.status !== 'ready')
-        throw new NodeNotReadyError(this.label, this.client.status);
+        throw new NodeNotReadyError(this.label, `status: ${this.client.status}`);
       return this.evaluate(script, keys, args, stillWanted);
     });
   }
@@ -152,7 +170,7 @@ export class RedisNode {
         // The node lost its script cache (a restart, SCRIPT FLUSH): send the source, which also
         // loads it again. Not when the operation was decided meanwhile: a late acquire must not
         // land after the release that followed it.
-        if (!isNoScript(error) || (script.mustNotRunLate && !stillWanted())) throw error;
+        if (!isNoScript(error) || (script.takesHold && !stillWanted())) throw error;
         return this.send(() => this.client.eval(script.source, keys.length, ...keys, ...args));
       },
     );
@@ -164,15 +182,15 @@ export class RedisNode {
    * connection is busy (one write for many concurrent operations).
    */
   private send(command: () => Promise<unknown>): Promise<number> {
-    if (this.inFlight > 0) this.coalesceWrites();
-    this.inFlight++;
+    if (this.unanswered.count > 0) this.coalesceWrites();
+    this.unanswered.sent(monotonicNow());
     return command().then(
       (reply) => {
-        this.inFlight--;
+        this.unanswered.answered();
         return reply as number;
       },
       (error: unknown) => {
-        this.inFlight--;
+        this.unanswered.answered();
         throw error;
       },
     );

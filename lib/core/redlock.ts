@@ -77,7 +77,12 @@ export class Redlock extends EventEmitter<RedlockEvents> implements LockOwner {
     // Validate every spec before opening any connection, so a bad one leaks nothing.
     nodes.forEach((spec, index) => RedisNode.validate(spec, index));
     this.nodes = nodes.map((spec, index) =>
-      RedisNode.from(spec, index, (error, node) => this.emitNodeError(error, node)),
+      RedisNode.from(
+        spec,
+        index,
+        (error, node) => this.emitNodeError(error, node),
+        this.options.nodeTimeoutMs,
+      ),
     );
     this.hasCluster = this.nodes.some((node) => node.isCluster);
   }

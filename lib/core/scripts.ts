@@ -9,16 +9,18 @@ export interface LuaScript {
   /** SHA1 of `source`, as Redis names it. */
   readonly sha: string;
   /**
-   * Whether its NOSCRIPT fallback must be skipped once the operation is decided: a late
-   * acquire could land after the release that followed it (another client may have loaded
-   * the release script meanwhile, so that release did not fail in turn).
+   * Whether it takes or prolongs a hold (acquire, extend) rather than giving one up (release).
+   * Such a script is not sent to a node that has stopped answering, and its NOSCRIPT fallback
+   * is skipped once the operation is decided: a late acquire could land after the release
+   * that followed it (another client may have loaded the release script meanwhile, so that
+   * release did not fail in turn). A release is always sent: it is what cleans up.
    */
-  readonly mustNotRunLate: boolean;
+  readonly takesHold: boolean;
 }
 
-function script(name: string, source: string, mustNotRunLate = false): LuaScript {
+function script(name: string, source: string, takesHold: boolean): LuaScript {
   const sha = createHash('sha1').update(source).digest('hex');
-  return Object.freeze({ name, source, sha, mustNotRunLate });
+  return Object.freeze({ name, source, sha, takesHold });
 }
 
 /**
@@ -65,6 +67,7 @@ for i = 1, #KEYS do
   end
 end
 return deleted`,
+  false,
 );
 
 /**
@@ -84,6 +87,7 @@ for i = 1, #KEYS do
   redis.call('pexpire', KEYS[i], ARGV[2])
 end
 return 1`,
+  true,
 );
 
 /** Every script, to load on each new connection. */

@@ -155,6 +155,36 @@ describe('quorum under node faults (5 nodes)', () => {
     expect(seen).toContain(`127.0.0.1:${cluster.servers[0].port} NODE_NOT_READY`);
   });
 
+  it('sends no new acquire to a node that stopped answering, but still sends every release', async () => {
+    const quick = new Redlock(cluster.urls, { nodeTimeoutMs: 50, retryCount: 0 });
+    try {
+      const warm = await quick.acquire('stall:warm', 1_000);
+      await eventually(async () =>
+        expect(await probe.values('stall:warm')).toEqual(Array(5).fill(warm.value)),
+      );
+      await warm.release();
+      const before = (await probe.calls('evalsha'))[0];
+      paused(1);
+      let ops = 0;
+      const end = performance.now() + 500;
+      while (performance.now() < end) {
+        await (await quick.acquire(`stall:${ops}`, 5_000)).release();
+        ops++;
+      }
+      cluster.servers[0].resume();
+      // Every release reaches the node once it answers again; acquires only for the first 50 ms.
+      await eventually(async () => {
+        const sent = (await probe.calls('evalsha'))[0] - before;
+        expect(sent).toBeGreaterThanOrEqual(ops);
+      });
+      const sent = (await probe.calls('evalsha'))[0] - before;
+      expect(ops).toBeGreaterThan(50);
+      expect(sent).toBeLessThan(ops * 1.5);
+    } finally {
+      await quick.quit();
+    }
+  });
+
   it('works again once killed nodes come back (their script cache is empty)', async () => {
     await killed(3);
     await expect(redlock.acquire('order:8', 5_000)).rejects.toBeInstanceOf(QuorumUnavailableError);

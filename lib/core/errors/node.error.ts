@@ -13,15 +13,16 @@ export class NodeTimeoutError extends LockError {
 }
 
 /**
- * A node's connection is not ready (it is down or reconnecting). The command is not queued:
- * a queued lock command could reach Redis long after its operation was decided.
+ * A node cannot take the command now: its connection is down or reconnecting, or it is open
+ * but has stopped answering. The command is not queued: a queued lock command could reach
+ * Redis long after its operation was decided.
  */
 export class NodeNotReadyError extends LockError {
   /** The node, as `host:port`. */
   readonly node: string;
 
-  constructor(node: string, status: string) {
-    super('NODE_NOT_READY', `${node} is not connected (status: ${status})`);
+  constructor(node: string, reason: string) {
+    super('NODE_NOT_READY', `${node} is not ready (${reason})`);
     this.name = 'NodeNotReadyError';
     this.node = node;
   }
