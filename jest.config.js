@@ -9,6 +9,7 @@ export default {
   extensionsToTreatAsEsm: ['.ts'],
   moduleNameMapper: {
     '^nestjs-redlock$': '<rootDir>/lib/index.ts',
+    '^nestjs-redlock/core$': '<rootDir>/lib/core/index.ts',
     '^(\\.{1,2}/.*)\\.js$': '$1',
   },
   transform: {

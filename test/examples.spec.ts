@@ -29,11 +29,24 @@ describe('the README examples', () => {
 
   it('appear in the README verbatim', () => {
     const readme = readFileSync(new URL('../README.md', import.meta.url), 'utf8');
-    const found = regions(
-      readFileSync(new URL('../examples/quick-start.ts', import.meta.url), 'utf8'),
-    );
-    expect([...found.keys()]).toEqual(['quick-start', 'acquire-release']);
+    const read = (file: string) =>
+      readFileSync(new URL(`../examples/${file}`, import.meta.url), 'utf8');
+    const found = new Map([...regions(read('quick-start.ts')), ...regions(read('nest-orders.ts'))]);
+    expect([...found.keys()]).toEqual(['quick-start', 'acquire-release', 'nest-module']);
     for (const code of found.values()) expect(readme).toContain(code);
+  });
+
+  it('nest-module: concurrent charges of one order all count', async () => {
+    const { OrdersModule, OrdersService } = await import('../examples/nest-orders.js');
+    const { NestFactory } = await import('@nestjs/core');
+    const app = await NestFactory.createApplicationContext(OrdersModule, { logger: false });
+    try {
+      const orders = app.get(OrdersService);
+      const totals = await Promise.all(Array.from({ length: 5 }, () => orders.charge('7', 100)));
+      expect(totals.sort()).toEqual([100, 200, 300, 400, 500]);
+    } finally {
+      await app.close();
+    }
   });
 
   it('quick start: of two concurrent senders, exactly one sends', async () => {

@@ -67,8 +67,8 @@ describe('acquire and release on 5 real nodes', () => {
   });
 
   it('never releases a lock that another holder has taken since (compare-and-delete)', async () => {
-    const first = await make().acquire('order:4', 100);
-    await new Promise((resolve) => setTimeout(resolve, 150));
+    const first = await make().acquire('order:4', 300);
+    await new Promise((resolve) => setTimeout(resolve, 400));
     const second = await make().acquire('order:4', 5_000);
 
     await eventually(async () =>

@@ -54,10 +54,10 @@ describe('extend, using() and lost locks (5 nodes)', () => {
   });
 
   it('refuses to extend an expired lock with LockLostError, and emits lost once', async () => {
-    const lock = await redlock.acquire('job:2', 50);
+    const lock = await redlock.acquire('job:2', 200);
     const lost: LockLostError[] = [];
     redlock.on('lost', (_, error) => lost.push(error));
-    await sleep(80);
+    await sleep(300);
     expect(lock.validityMs).toBe(0);
     const error = await lock.extend(1_000).catch((caught: unknown) => caught);
     expect(error).toBeInstanceOf(LockLostError);
@@ -90,10 +90,10 @@ describe('extend, using() and lost locks (5 nodes)', () => {
   });
 
   it('resolves release() of an expired lock to false without throwing, and emits lost', async () => {
-    const lock = await redlock.acquire('job:5', 40);
+    const lock = await redlock.acquire('job:5', 200);
     const lost: Lock[] = [];
     redlock.on('lost', (which) => lost.push(which));
-    await sleep(80);
+    await sleep(300);
     await expect(lock.release()).resolves.toBe(false);
     expect(lost).toEqual([lock]);
   });

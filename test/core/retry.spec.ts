@@ -64,7 +64,7 @@ describe('retries, waitMs and AbortSignal (3 nodes)', () => {
   });
 
   it('gets the lock once the holder expires, without a release', async () => {
-    await make().acquire('r:6', 150);
+    await make().acquire('r:6', 300);
     const lock = await make({ retryCount: -1, retryDelayMs: 20 }).acquire('r:6', 1_000, {
       waitMs: 2_000,
     });

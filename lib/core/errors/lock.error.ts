@@ -6,7 +6,8 @@ export type LockErrorCode =
   | 'CROSS_SLOT'
   | 'REDLOCK_CLOSED'
   | 'NODE_TIMEOUT'
-  | 'NODE_NOT_READY';
+  | 'NODE_NOT_READY'
+  | 'INVALID_LOCK_KEY';
 
 /**
  * The base class of every lock error. Branch on `code` rather than on `instanceof` when the

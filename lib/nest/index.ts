@@ -1,0 +1,11 @@
+export { REDLOCK_MODULE_OPTIONS } from './redlock.constants.js';
+export type { HeldLock } from './lock-context.js';
+export {
+  type RedlockModuleAsyncOptions,
+  type RedlockModuleOptions,
+  type RedlockModuleRootOptions,
+  type RedlockOptionsFactory,
+} from './redlock-module-options.js';
+export { RedlockModule } from './redlock.module.js';
+export { RedlockService } from './redlock.service.js';
+export { WithLock, type LockKeys, type WithLockOptions } from './with-lock.decorator.js';

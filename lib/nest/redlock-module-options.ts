@@ -1,0 +1,75 @@
+import type { LoggerService, ModuleMetadata, Type } from '@nestjs/common';
+import { assertTtl } from '../core/arguments.js';
+import type { RedlockOptions } from '../core/options.js';
+import type { RedisNodeSpec } from '../core/redis-node.js';
+
+/** Options of `RedlockModule`: the nodes, the engine's options, and the module's own. */
+export interface RedlockModuleOptions extends RedlockOptions {
+  /** The independent Redis nodes: URLs, ioredis options, or ioredis instances (yours to close). */
+  nodes: RedisNodeSpec[];
+  /**
+   * The ttl of a lock when a call does not give one, in milliseconds.
+   * @default 10000
+   */
+  defaultTtlMs?: number;
+  /**
+   * Prepended to every resource name, e.g. `'lock:'`.
+   * @default ''
+   */
+  keyPrefix?: string;
+  /**
+   * Where lost locks and node errors are reported; `false` for nowhere.
+   * @default new Logger('Redlock')
+   */
+  logger?: LoggerService | false;
+}
+
+/** What `forRoot()` takes besides the nodes. */
+export interface RedlockModuleRootOptions extends Omit<RedlockModuleOptions, 'nodes'> {
+  /** Register the module globally, so that every module can inject `RedlockService`. */
+  isGlobal?: boolean;
+}
+
+/** A class that makes the module options, for `forRootAsync({ useClass })`. */
+export interface RedlockOptionsFactory {
+  createRedlockOptions(): RedlockModuleOptions | Promise<RedlockModuleOptions>;
+}
+
+/** Options of `RedlockModule.forRootAsync()`. */
+export interface RedlockModuleAsyncOptions extends Pick<ModuleMetadata, 'imports'> {
+  /** Register the module globally. */
+  isGlobal?: boolean;
+  /** Makes the options from the injected `inject` providers. */
+  useFactory?: (...args: never[]) => RedlockModuleOptions | Promise<RedlockModuleOptions>;
+  /** Providers passed to `useFactory`. */
+  inject?: (string | symbol | Type | (abstract new (...args: never[]) => unknown))[];
+  /** A class, instantiated by the module, that makes the options. */
+  useClass?: Type<RedlockOptionsFactory>;
+  /** An existing provider that makes the options. */
+  useExisting?: Type<RedlockOptionsFactory>;
+}
+
+/** The module options with the module's own defaults filled in. */
+export interface ResolvedRedlockModuleOptions extends RedlockModuleOptions {
+  defaultTtlMs: number;
+  keyPrefix: string;
+}
+
+/** Fills in the module's defaults and checks its own options (the engine checks the rest). */
+export function resolveModuleOptions(options: RedlockModuleOptions): ResolvedRedlockModuleOptions {
+  if (typeof options !== 'object' || options === null) {
+    throw new TypeError('RedlockModule: expected the options to be an object with `nodes`');
+  }
+  const { defaultTtlMs = 10_000, keyPrefix = '' } = options;
+  try {
+    assertTtl('defaultTtlMs', defaultTtlMs);
+  } catch (error) {
+    throw new RangeError(`RedlockModule: ${(error as Error).message}`);
+  }
+  if (typeof keyPrefix !== 'string') {
+    throw new TypeError(
+      `RedlockModule: expected \`keyPrefix\` to be a string, got ${typeof keyPrefix}`,
+    );
+  }
+  return { ...options, defaultTtlMs, keyPrefix };
+}
