@@ -1,3 +1,4 @@
+import { MAX_RESOURCE_BYTES } from '../core/arguments.js';
 import { InvalidLockKeyError } from '../core/errors/index.js';
 
 /** One `<...>` in a template: where its value comes from. */
@@ -60,6 +61,15 @@ export function compileKeyTemplate(
     placeholders.forEach((placeholder, i) => {
       key += encodeURIComponent(valueOf(template, placeholder, args)) + literals[i + 1];
     });
+    const bytes = Buffer.byteLength(key, 'utf8');
+    if (bytes > MAX_RESOURCE_BYTES) {
+      const all = placeholders.map((placeholder) => placeholder.text).join(', ');
+      throw new InvalidLockKeyError(
+        template,
+        all,
+        `make the key ${bytes} bytes long, over the ${MAX_RESOURCE_BYTES}-byte limit`,
+      );
+    }
     return key;
   };
 }

@@ -1,8 +1,17 @@
 import 'reflect-metadata';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
-import { Controller, Get, Injectable, Module, type INestApplicationContext } from '@nestjs/common';
+import {
+  Controller,
+  Get,
+  Injectable,
+  Logger,
+  Module,
+  Param,
+  type INestApplicationContext,
+} from '@nestjs/common';
 import { PATH_METADATA } from '@nestjs/common/constants.js';
 import { Test } from '@nestjs/testing';
+import request from 'supertest';
 import {
   InvalidLockKeyError,
   RedlockModule,
@@ -78,10 +87,12 @@ class OrdersService {
 
 @Controller('orders')
 class OrdersController {
+  constructor(private readonly redlock: RedlockService) {}
+
   @Get(':id')
   @WithLock('order:<id>')
-  async show(id: string) {
-    return { id };
+  async show(@Param('id') id: string) {
+    return { id, lockedAs: this.redlock.current()?.lock.resources[0] };
   }
 }
 
@@ -203,6 +214,53 @@ describe('@WithLock and RedlockModule on 3 real nodes', () => {
     await expect(service.tryOnce('8')).resolves.toBeUndefined();
     await held.release();
     await expect(service.tryOnce('8')).resolves.toBe('ran 8');
+  });
+
+  it('locks a controller route: GET /orders/:id runs under order:<id>', async () => {
+    const moduleRef = await Test.createTestingModule({
+      imports: [RedlockModule.forRoot(cluster.urls)],
+      controllers: [OrdersController],
+    }).compile();
+    const app = moduleRef.createNestApplication({ logger: false });
+    apps.push(app);
+    await app.listen(0, '127.0.0.1');
+    const response = await request(app.getHttpServer()).get('/orders/17').expect(200);
+    expect(response.body).toEqual({ id: '17', lockedAs: 'order:17' });
+  });
+
+  it('is reachable from every module with isGlobal, and from forRootAsync useClass', async () => {
+    class RedlockConfig {
+      createRedlockOptions() {
+        return { nodes: cluster.urls, keyPrefix: 'g:' };
+      }
+    }
+    @Module({ providers: [OrdersService], exports: [OrdersService] })
+    class FeatureModule {}
+    const moduleRef = await Test.createTestingModule({
+      imports: [
+        RedlockModule.forRootAsync({ isGlobal: true, useClass: RedlockConfig }),
+        FeatureModule,
+      ],
+    }).compile();
+    const app = await moduleRef.init();
+    apps.push(app);
+    await expect(app.get(OrdersService).move('x', 'y')).resolves.toEqual([
+      'g:stock:x',
+      'g:stock:y',
+    ]);
+  });
+
+  it('warns about an even number of nodes', async () => {
+    const warnings: string[] = [];
+    const logger = new Logger('test');
+    logger.warn = (message: unknown) => void warnings.push(String(message));
+    await boot([RedlockModule.forRoot([...cluster.urls, cluster.urls[0]], { logger })]);
+    expect(warnings.join('\n')).toMatch(/4 nodes give no more fault tolerance than 3/);
+  });
+
+  it('rejects a key over the engine limit with InvalidLockKeyError', async () => {
+    const service = (await boot([RedlockModule.forRoot(cluster.urls)])).get(OrdersService);
+    await expect(service.credit('x'.repeat(1_100), 1)).rejects.toBeInstanceOf(InvalidLockKeyError);
   });
 
   it('keeps route metadata set by other decorators', () => {

@@ -2,7 +2,8 @@ import { LockError } from './lock.error.js';
 
 /**
  * A lock key could not be built from the values given at call time: a placeholder's value is
- * missing, empty, or not a string, number, bigint or boolean. No lock was taken.
+ * missing, empty, or not a string, number, bigint or boolean, or the key is too long. No lock
+ * was taken.
  */
 export class InvalidLockKeyError extends LockError {
   /** The key template, e.g. `order:<id>`. */
@@ -14,7 +15,7 @@ export class InvalidLockKeyError extends LockError {
     super(
       'INVALID_LOCK_KEY',
       `Cannot build the lock key ${JSON.stringify(template)}: ${placeholder} ${problem}. ` +
-        'Pass a string, number, bigint or boolean there.',
+        'Pass a non-empty string, number, bigint or boolean there, of a sensible length.',
     );
     this.name = 'InvalidLockKeyError';
     this.template = template;
