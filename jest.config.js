@@ -10,6 +10,7 @@ export default {
   moduleNameMapper: {
     '^nestjs-redlock$': '<rootDir>/lib/index.ts',
     '^nestjs-redlock/core$': '<rootDir>/lib/core/index.ts',
+    '^nestjs-redlock/express$': '<rootDir>/lib/express/index.ts',
     '^(\\.{1,2}/.*)\\.js$': '$1',
   },
   transform: {

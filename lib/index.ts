@@ -4,4 +4,5 @@
  * without Nest, is `nestjs-redlock/core`.
  */
 export * from './core/index.js';
+export * from './express/index.js';
 export * from './nest/index.js';

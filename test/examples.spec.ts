@@ -31,8 +31,16 @@ describe('the README examples', () => {
     const readme = readFileSync(new URL('../README.md', import.meta.url), 'utf8');
     const read = (file: string) =>
       readFileSync(new URL(`../examples/${file}`, import.meta.url), 'utf8');
-    const found = new Map([...regions(read('quick-start.ts')), ...regions(read('nest-orders.ts'))]);
-    expect([...found.keys()]).toEqual(['quick-start', 'acquire-release', 'nest-module']);
+    const found = new Map(
+      ['quick-start.ts', 'nest-orders.ts', 'http.ts'].flatMap((file) => [...regions(read(file))]),
+    );
+    expect([...found.keys()]).toEqual([
+      'quick-start',
+      'acquire-release',
+      'nest-module',
+      'express',
+      'nest-interceptor',
+    ]);
     for (const code of found.values()) expect(readme).toContain(code);
   });
 
@@ -44,6 +52,40 @@ describe('the README examples', () => {
       const orders = app.get(OrdersService);
       const totals = await Promise.all(Array.from({ length: 5 }, () => orders.charge('7', 100)));
       expect(totals.sort()).toEqual([100, 200, 300, 400, 500]);
+    } finally {
+      await app.close();
+    }
+  });
+
+  it('express: a second concurrent payment of one order gets 423', async () => {
+    const http = await import('../examples/http.js');
+    const request = (await import('supertest')).default;
+    try {
+      const [first, second] = await Promise.all([
+        request(http.app).post('/orders/1/pay'),
+        request(http.app).post('/orders/1/pay'),
+      ]);
+      expect([first.status, second.status].sort()).toEqual([200, 423]);
+    } finally {
+      await http.shutdown();
+    }
+  });
+
+  it('nest-interceptor: the route answers under its lock', async () => {
+    const { OrdersController } = await import('../examples/http.js');
+    const { Test } = await import('@nestjs/testing');
+    const { RedlockModule } = await import('../lib/index.js');
+    const request = (await import('supertest')).default;
+    const moduleRef = await Test.createTestingModule({
+      imports: [RedlockModule.forRoot(cluster.urls, { logger: false })],
+      controllers: [OrdersController],
+    }).compile();
+    const app = moduleRef.createNestApplication({ logger: false });
+    await app.init();
+    try {
+      const response = await request(app.getHttpServer()).post('/orders/7/refund');
+      expect(response.status).toBe(201);
+      expect(response.body).toEqual({ refunded: '7' });
     } finally {
       await app.close();
     }

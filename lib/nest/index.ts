@@ -9,3 +9,5 @@ export {
 export { RedlockModule } from './redlock.module.js';
 export { RedlockService } from './redlock.service.js';
 export { WithLock, type LockKeys, type WithLockOptions } from './with-lock.decorator.js';
+export { LockInterceptor } from './lock.interceptor.js';
+export { LOCK_ROUTE_METADATA, LockRoute, type LockRouteOptions } from './lock-route.decorator.js';

@@ -2,9 +2,10 @@ import type { LoggerService, ModuleMetadata, Type } from '@nestjs/common';
 import { assertTtl } from '../core/arguments.js';
 import type { RedlockOptions } from '../core/options.js';
 import type { RedisNodeSpec } from '../core/redis-node.js';
+import type { LockHttpOptions } from '../http/lock-error-response.js';
 
 /** Options of `RedlockModule`: the nodes, the engine's options, and the module's own. */
-export interface RedlockModuleOptions extends RedlockOptions {
+export interface RedlockModuleOptions extends RedlockOptions, LockHttpOptions {
   /** The independent Redis nodes: URLs, ioredis options, or ioredis instances (yours to close). */
   nodes: RedisNodeSpec[];
   /**

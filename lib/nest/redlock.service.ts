@@ -30,12 +30,22 @@ import type { ResolvedRedlockModuleOptions } from './redlock-module-options.js';
 export class RedlockService implements OnApplicationShutdown {
   /** The core engine, for what the service does not wrap (events, options). */
   readonly redlock: Redlock;
+  /** The HTTP status `LockInterceptor` answers when too few nodes answer (module option). */
+  readonly unavailableStatus: 423 | 503;
   private readonly context = new LockContext();
   private readonly keyPrefix: string;
   private readonly defaultTtlMs: number;
 
   constructor(@Inject(REDLOCK_MODULE_OPTIONS) options: ResolvedRedlockModuleOptions) {
-    const { nodes, defaultTtlMs, keyPrefix, logger: loggerOption, ...engineOptions } = options;
+    const {
+      nodes,
+      defaultTtlMs,
+      keyPrefix,
+      logger: loggerOption,
+      unavailableStatus = 423,
+      ...engineOptions
+    } = options;
+    this.unavailableStatus = unavailableStatus;
     const logger: LoggerService | undefined =
       loggerOption === false ? undefined : (loggerOption ?? new Logger('Redlock'));
     try {

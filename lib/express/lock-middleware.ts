@@ -1,0 +1,102 @@
+import { assertTtl } from '../core/arguments.js';
+import type { Lock } from '../core/lock.js';
+import { assertAcquireOptions, type AcquireOptions } from '../core/options.js';
+import { lockErrorResponse, type LockHttpOptions } from '../http/lock-error-response.js';
+import { responseClosed, type RawResponse, type RequestLock } from '../http/lock-http-types.js';
+import { requestKeyResolver, type RequestLike } from '../keys/request-key-template.js';
+
+/** Anything with the engine's `using()`: a core `Redlock` or Nest's `RedlockService`. */
+export interface LockRunner {
+  using<T>(
+    resources: string | readonly string[],
+    ttlMs: number,
+    routine: (signal: AbortSignal, lock: Lock) => Promise<T>,
+    options?: AcquireOptions,
+  ): Promise<T>;
+}
+
+/** Options of `lockMiddleware()`. */
+export interface LockMiddlewareOptions extends Omit<AcquireOptions, 'signal'>, LockHttpOptions {
+  /** The engine: a `Redlock` from `nestjs-redlock/core`, or `app.get(RedlockService)`. */
+  redlock: LockRunner;
+  /**
+   * What to lock: a template over the request (`'order:<params.id>'`, `<query.x>`,
+   * `<body.x>`, `<headers.x-tenant-id>`, `<user.id>`), several, or `(req) => keys`.
+   */
+  key: string | readonly string[] | ((request: never) => string | readonly string[]);
+  /**
+   * The lock's ttl in milliseconds; extended while the request is handled.
+   * @default 10000
+   */
+  ttlMs?: number;
+}
+
+type Next = (error?: unknown) => void;
+
+/**
+ * Express middleware (4 and 5) that holds a distributed lock while a request is handled:
+ * acquired before the route runs, extended meanwhile, released when the response closes
+ * (finished, failed, or aborted by the client). A lock held elsewhere answers 423 Locked with
+ * `Retry-After`; a request without a value the key needs answers 400; too few Redis nodes
+ * answer 423 (or `unavailableStatus`). The route sees the lock as `req.lock`.
+ *
+ * @example
+ * app.post('/orders/:id/pay', lockMiddleware({ redlock, key: 'order:<params.id>', waitMs: 0 }), pay);
+ */
+export function lockMiddleware(options: LockMiddlewareOptions) {
+  if (typeof options !== 'object' || options === null) {
+    throw new TypeError('lockMiddleware: expected an options object with `redlock` and `key`');
+  }
+  const { redlock, key, ttlMs = 10_000, unavailableStatus, ...acquireOptions } = options;
+  if (typeof redlock?.using !== 'function') {
+    throw new TypeError('lockMiddleware: expected `redlock` to be a Redlock or a RedlockService');
+  }
+  assertTtl('ttlMs', ttlMs);
+  assertAcquireOptions(acquireOptions);
+  const resolveKeys = requestKeyResolver(key, 'lockMiddleware');
+  const httpOptions = { unavailableStatus };
+
+  return function redlockMiddleware<Request extends RequestLike, Response extends RawResponse>(
+    request: Request,
+    response: Response,
+    next: Next,
+  ): void {
+    let resources: string | readonly string[];
+    try {
+      resources = resolveKeys(request);
+    } catch (error) {
+      answerOrPass(error, response, next, httpOptions);
+      return;
+    }
+    redlock
+      .using(
+        resources,
+        ttlMs,
+        (signal, lock) => {
+          (request as { lock?: RequestLock }).lock = { lock, signal };
+          const closed = responseClosed(response);
+          next();
+          return closed;
+        },
+        acquireOptions,
+      )
+      .catch((error: unknown) => answerOrPass(error, response, next, httpOptions));
+  };
+}
+
+function answerOrPass(
+  error: unknown,
+  response: RawResponse,
+  next: Next,
+  options: LockHttpOptions,
+): void {
+  const answer = lockErrorResponse(error, options);
+  if (!answer || response.headersSent) {
+    next(error);
+    return;
+  }
+  response.statusCode = answer.status;
+  for (const [name, value] of Object.entries(answer.headers)) response.setHeader(name, value);
+  response.setHeader('Content-Type', 'application/json; charset=utf-8');
+  response.end(JSON.stringify(answer.body));
+}

@@ -1,0 +1,89 @@
+import {
+  InvalidLockKeyError,
+  LockError,
+  QuorumUnavailableError,
+  ResourceLockedError,
+} from '../core/errors/index.js';
+
+/** How the HTTP layers answer lock failures. */
+export interface LockHttpOptions {
+  /**
+   * The status when too few Redis nodes answer: 423 (the lock could not be had) or 503 (the
+   * service is degraded).
+   * @default 423
+   */
+  unavailableStatus?: 423 | 503;
+}
+
+/** The JSON body of a lock failure. */
+export interface LockErrorBody {
+  statusCode: number;
+  error: string;
+  message: string;
+  /** `locked`: held elsewhere; `unavailable`: no quorum; `invalid-key`: the request lacks a key value. */
+  reason: 'locked' | 'unavailable' | 'invalid-key';
+  resources?: readonly string[];
+}
+
+/** An HTTP answer to a lock error: status, headers and JSON body. */
+export interface LockErrorResponse {
+  status: number;
+  headers: Record<string, string>;
+  body: LockErrorBody;
+}
+
+/**
+ * The HTTP answer to `error` if it is a lock failure, else `undefined`: 423 Locked with a
+ * `Retry-After` (seconds, from the holder's remaining ttl) for `ResourceLockedError`; 423 (or
+ * `unavailableStatus`) for `QuorumUnavailableError`; 400 for `InvalidLockKeyError`.
+ */
+export function lockErrorResponse(
+  error: unknown,
+  options: LockHttpOptions = {},
+): LockErrorResponse | undefined {
+  if (!(error instanceof LockError)) return undefined;
+  if (error instanceof ResourceLockedError) {
+    const headers: Record<string, string> = {};
+    if (Number.isFinite(error.retryAfterMs)) {
+      headers['Retry-After'] = String(Math.max(1, Math.ceil(error.retryAfterMs / 1000)));
+    }
+    return {
+      status: 423,
+      headers,
+      body: {
+        statusCode: 423,
+        error: 'Locked',
+        message: 'The resource is locked by another request; retry later.',
+        reason: 'locked',
+        resources: error.resources,
+      },
+    };
+  }
+  if (error instanceof QuorumUnavailableError) {
+    const status = options.unavailableStatus ?? 423;
+    return {
+      status,
+      headers: {},
+      body: {
+        statusCode: status,
+        error: status === 503 ? 'Service Unavailable' : 'Locked',
+        message: 'The lock service could not reach enough of its nodes; retry later.',
+        reason: 'unavailable',
+        resources: error.resources,
+      },
+    };
+  }
+  if (error instanceof InvalidLockKeyError) {
+    return {
+      status: 400,
+      headers: {},
+      body: {
+        statusCode: 400,
+        error: 'Bad Request',
+        message: error.message,
+        reason: 'invalid-key',
+      },
+    };
+  }
+  return undefined;
+}

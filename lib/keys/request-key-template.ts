@@ -1,0 +1,55 @@
+import { compileKeyTemplate } from './key-template.js';
+
+/** The parts of an HTTP request that a key template can read. */
+export const REQUEST_PARTS = ['params', 'query', 'body', 'headers', 'user'] as const;
+
+/** What a request template reads: Express, Fastify and Nest requests all have this shape. */
+export interface RequestLike {
+  params?: unknown;
+  query?: unknown;
+  body?: unknown;
+  headers?: unknown;
+  user?: unknown;
+}
+
+/** A request template compiled: request in, lock key out. */
+export type RequestKeyRenderer = (request: RequestLike) => string;
+
+/**
+ * Compiles a key template over a request: `<params.id>`, `<query.x>`, `<body.orderId>`,
+ * `<headers.x-tenant-id>` (header names are case-insensitive), `<user.id>`. Fails now, naming
+ * `where`, if a placeholder reads anything else; the renderer throws `InvalidLockKeyError`
+ * when the request lacks a value (answer 400). Values are encoded as in `compileKeyTemplate`.
+ */
+export function compileRequestKeyTemplate(template: string, where: string): RequestKeyRenderer {
+  const normalised =
+    typeof template === 'string'
+      ? template.replace(
+          /<headers\.([^<>]*)>/gi,
+          (_, name: string) => `<headers.${name.toLowerCase()}>`,
+        )
+      : template;
+  const render = compileKeyTemplate(normalised, REQUEST_PARTS, where);
+  return (request) => render(REQUEST_PARTS.map((part) => request[part]));
+}
+
+/** What to lock for a request: templates over it, several, or a function of it. */
+export type RequestKeys =
+  string | readonly string[] | ((request: never) => string | readonly string[]);
+
+/** Keys from a request: templates compiled now (bad ones throw now), or the user's function. */
+export function requestKeyResolver(
+  keys: RequestKeys,
+  where: string,
+): (request: RequestLike) => string | readonly string[] {
+  if (typeof keys === 'function')
+    return keys as (request: RequestLike) => string | readonly string[];
+  const templates = typeof keys === 'string' ? [keys] : keys;
+  if (!Array.isArray(templates) || templates.length === 0) {
+    throw new TypeError(
+      `${where}: expected the key to be a template, an array of them, or a function`,
+    );
+  }
+  const renderers = templates.map((template) => compileRequestKeyTemplate(template, where));
+  return (request) => renderers.map((render) => render(request));
+}

@@ -1,0 +1,85 @@
+import {
+  HttpException,
+  Injectable,
+  type CallHandler,
+  type ExecutionContext,
+  type NestInterceptor,
+} from '@nestjs/common';
+import { Reflector } from '@nestjs/core';
+import { catchError, Observable, throwError } from 'rxjs';
+import { lockErrorResponse, type LockHttpOptions } from '../http/lock-error-response.js';
+import { responseClosed, type RawResponse, type RequestLock } from '../http/lock-http-types.js';
+import type { RequestLike } from '../keys/request-key-template.js';
+import { LOCK_ROUTE_METADATA, type LockRouteMetadata } from './lock-route.decorator.js';
+import { RedlockService } from './redlock.service.js';
+
+/**
+ * Holds the lock that `@LockRoute()` declares while a request is handled: acquired before the
+ * handler, extended meanwhile, released when the response closes (after success, an error, a
+ * stream, or a client abort). Answers 423 Locked with `Retry-After` when the lock is held
+ * elsewhere, 400 when the request lacks a key value, and 423 (or `unavailableStatus`) when too
+ * few Redis nodes answer; lock errors thrown by the handler (e.g. from `@WithLock`) are
+ * answered the same way. Use it per route, per controller, or globally (`APP_INTERCEPTOR`).
+ * A guard could not do this: it has no hook after the handler, so it would leak the lock.
+ */
+@Injectable()
+export class LockInterceptor implements NestInterceptor {
+  constructor(
+    private readonly redlock: RedlockService,
+    private readonly reflector: Reflector,
+  ) {}
+
+  intercept(context: ExecutionContext, next: CallHandler): Observable<unknown> {
+    if (context.getType() !== 'http') return next.handle();
+    const route = this.reflector.getAllAndOverride<LockRouteMetadata | undefined>(
+      LOCK_ROUTE_METADATA,
+      [context.getHandler(), context.getClass()],
+    );
+    const http = context.switchToHttp();
+    const request = http.getRequest<RequestLike & { lock?: RequestLock }>();
+    const reply = http.getResponse<
+      RawResponse & { raw?: RawResponse; header?: (n: string, v: string) => unknown }
+    >();
+    const httpOptions: LockHttpOptions = {
+      unavailableStatus: route?.options.unavailableStatus ?? this.redlock.unavailableStatus,
+    };
+    const answer = (error: unknown) => {
+      const response = lockErrorResponse(error, httpOptions);
+      if (!response) return throwError(() => error);
+      for (const [name, value] of Object.entries(response.headers)) {
+        if (typeof reply.header === 'function') reply.header(name, value);
+        else reply.setHeader(name, value);
+      }
+      return throwError(() => new HttpException(response.body, response.status));
+    };
+    if (!route) return next.handle().pipe(catchError(answer));
+
+    return new Observable((subscriber) => {
+      let resources: string | readonly string[];
+      try {
+        resources = route.resolveKeys(request);
+      } catch (error) {
+        return answer(error).subscribe(subscriber);
+      }
+      const { ttlMs, unavailableStatus: _ignored, ...acquireOptions } = route.options;
+      void _ignored;
+      let handling: { unsubscribe(): void } | undefined;
+      this.redlock
+        .using(
+          resources,
+          ttlMs,
+          (signal, lock) => {
+            request.lock = { lock, signal };
+            const closed = responseClosed(reply.raw ?? reply);
+            handling = next.handle().pipe(catchError(answer)).subscribe(subscriber);
+            return closed;
+          },
+          acquireOptions,
+        )
+        .catch((error: unknown) => {
+          if (!handling) answer(error).subscribe(subscriber);
+        });
+      return () => handling?.unsubscribe();
+    });
+  }
+}
