@@ -7,11 +7,13 @@ import {
   Injectable,
   Param,
   Post,
+  StreamableFile,
   UseInterceptors,
   type INestApplication,
 } from '@nestjs/common';
 import { Test } from '@nestjs/testing';
 import type { AddressInfo } from 'node:net';
+import { PassThrough } from 'node:stream';
 import request from 'supertest';
 import {
   LockInterceptor,
@@ -23,6 +25,8 @@ import {
   type RequestLock,
 } from '../../lib/index.js';
 import { abortWhileLocked } from '../support/client-abort.js';
+import { expectSecondLocked } from '../support/concurrent-requests.js';
+import { eventually } from '../support/eventually.js';
 import { NodeProbe } from '../support/node-probe.js';
 import { freePort, RedisCluster } from '../support/redis-nodes.js';
 
@@ -57,6 +61,16 @@ class OrdersController {
   @LockRoute('order:<body.orderId>', { retryCount: 0 })
   byBody(@Body() body: { orderId: string }) {
     return { orderId: body.orderId };
+  }
+
+  @Get('export/:id')
+  @LockRoute('export:<params.id>', { retryCount: 0 })
+  export() {
+    // A streamed body: the lock is held until its last chunk, after the handler returned.
+    const body = new PassThrough();
+    body.write('part 1\n');
+    setTimeout(() => body.end('part 2\n'), 300);
+    return new StreamableFile(body, { type: 'text/plain' });
   }
 
   @Get('invoice/:id')
@@ -97,22 +111,14 @@ describe('LockInterceptor on a Nest app over Express (3 real nodes)', () => {
   });
 
   it('answers the second of two concurrent requests on an order 423 with Retry-After', async () => {
-    const server = app.getHttpServer();
-    const [first, second] = await Promise.all([
-      request(server).post('/orders/1/pay').send({ ms: 300 }),
-      sleep(50).then(() => request(server).post('/orders/1/pay').send({ ms: 300 })),
-    ]);
-    expect(first.status).toBe(201);
-    expect(first.body).toEqual({ paid: '1', lock: ['order:1'] });
-    expect(second.status).toBe(423);
-    expect(Number(second.headers['retry-after'])).toBeGreaterThanOrEqual(1);
-    expect(second.body).toEqual({
-      statusCode: 423,
-      error: 'Locked',
-      message: expect.any(String),
-      reason: 'locked',
-      resources: ['order:1'],
-    });
+    const body = await expectSecondLocked(
+      app.getHttpServer(),
+      '/orders/1/pay',
+      { ms: 300 },
+      201,
+      'order:1',
+    );
+    expect(body).toEqual({ paid: '1', lock: ['order:1'] });
   });
 
   it('runs different orders in parallel, and releases after success and after an error', async () => {
@@ -138,6 +144,21 @@ describe('LockInterceptor on a Nest app over Express (3 real nodes)', () => {
       probe,
       'order:5',
       3,
+    );
+  });
+
+  it('holds the lock until a streamed response (StreamableFile) ends', async () => {
+    const server = app.getHttpServer();
+    const pending = request(server)
+      .get('/orders/export/3')
+      .then((response) => response);
+    await eventually(async () =>
+      expect((await probe.values('export:3')).filter(Boolean)).toHaveLength(3),
+    );
+    expect((await request(server).get('/orders/export/3')).status).toBe(423);
+    expect((await pending).text).toBe('part 1\npart 2\n');
+    await eventually(async () =>
+      expect(await probe.values('export:3')).toEqual([null, null, null]),
     );
   });
 
