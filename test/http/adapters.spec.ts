@@ -2,6 +2,7 @@ import 'reflect-metadata';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
 import { Body, Controller, Param, Post, UseInterceptors } from '@nestjs/common';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
+import { APP_INTERCEPTOR } from '@nestjs/core';
 import { Test } from '@nestjs/testing';
 import express5 from 'express';
 import express4 from 'express4';
@@ -90,6 +91,45 @@ describe('the HTTP layer on every adapter it supports (3 real nodes)', () => {
       const missing = await request(server).post('/orders/by-tenant');
       expect(missing.status).toBe(400);
       expect(missing.body.reason).toBe('invalid-key');
+    });
+  });
+
+  describe('LockInterceptor registered app-wide with APP_INTERCEPTOR', () => {
+    @Controller('jobs')
+    class JobsController {
+      @Post(':id')
+      @LockRoute('job:<params.id>', { retryCount: 0 })
+      async run(@Param('id') id: string) {
+        await sleep(300);
+        return { ran: id };
+      }
+
+      @Post('free/:id')
+      free(@Param('id') id: string) {
+        return { free: id };
+      }
+    }
+
+    it('locks the routes that declare a lock and leaves the others alone', async () => {
+      const moduleRef = await Test.createTestingModule({
+        imports: [RedlockModule.forRoot(cluster.urls, { logger: false })],
+        controllers: [JobsController],
+        providers: [{ provide: APP_INTERCEPTOR, useClass: LockInterceptor }],
+      }).compile();
+      const app = moduleRef.createNestApplication({ logger: false });
+      await app.listen(0, '127.0.0.1');
+      try {
+        await expectSecondLocked(app.getHttpServer(), '/jobs/1', {}, 201, 'job:1');
+        await eventually(async () =>
+          expect(await probe.values('job:1')).toEqual([null, null, null]),
+        );
+        await sleep(50);
+        const before = await probe.calls('evalsha');
+        await request(app.getHttpServer()).post('/jobs/free/1').expect(201);
+        expect(await probe.calls('evalsha')).toEqual(before);
+      } finally {
+        await app.close();
+      }
     });
   });
 
