@@ -109,10 +109,9 @@ export class Redlock extends EventEmitter<RedlockEvents> implements LockOwner {
     assertAcquireOptions(options);
     this.assertOpen();
     this.assertOneSlot(keys);
-    const { retryCount, retryDelayMs, retryJitterMs, waitMs } = {
-      ...this.options,
-      ...withoutUndefined(options ?? {}),
-    };
+    const { retryCount, retryDelayMs, retryJitterMs, waitMs } = options
+      ? { ...this.options, ...withoutUndefined(options) }
+      : this.options;
     const signal = options?.signal;
     signal?.throwIfAborted();
     const value = newLockValue();
