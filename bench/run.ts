@@ -249,10 +249,16 @@ async function main(): Promise<void> {
     results,
     targets,
   };
-  writeFileSync('bench/results/latest.json', JSON.stringify(report, null, 2) + '\n');
-  mkdirSync('docs', { recursive: true });
-  writeFileSync('docs/benchmarks.md', markdownReport(report.date, results, targets));
-  console.log('written: bench/results/latest.json, docs/benchmarks.md');
+  if (process.env.BENCH_ONLY) {
+    // A partial run must not replace the full report.
+    writeFileSync('bench/results/partial.json', JSON.stringify(report, null, 2) + '\n');
+    console.log('written: bench/results/partial.json (BENCH_ONLY run)');
+  } else {
+    writeFileSync('bench/results/latest.json', JSON.stringify(report, null, 2) + '\n');
+    mkdirSync('docs', { recursive: true });
+    writeFileSync('docs/benchmarks.md', markdownReport(report.date, results, targets));
+    console.log('written: bench/results/latest.json, docs/benchmarks.md');
+  }
   process.exitCode = targets.every((t) => t.pass) ? 0 : 1;
 }
 

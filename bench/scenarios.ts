@@ -27,6 +27,43 @@ async function warmUp(client: LockClient): Promise<void> {
 }
 
 /**
+ * Runs `count` loops of `iteration` for `durationMs`; each iteration answers its latency
+ * sample, or throws (counted as an error). Answers the samples as a measurement.
+ */
+async function timedLoops(
+  scenario: string,
+  library: string,
+  count: number,
+  durationMs: number,
+  iteration: (loop: number) => Promise<number>,
+): Promise<Measurement> {
+  const samples: number[] = [];
+  let errors = 0;
+  const startedAt = performance.now();
+  const end = startedAt + durationMs;
+  await Promise.all(
+    Array.from({ length: count }, async (_, loop) => {
+      while (performance.now() < end) {
+        try {
+          samples.push(await iteration(loop));
+        } catch {
+          errors++;
+        }
+      }
+    }),
+  );
+  const elapsedMs = performance.now() - startedAt;
+  return {
+    scenario,
+    library,
+    ops: samples.length,
+    opsPerSec: (samples.length / elapsedMs) * 1000,
+    latencyMs: summarise(samples),
+    errors,
+  };
+}
+
+/**
  * `concurrency` loops, each acquiring and releasing its own key as fast as it can for
  * `durationMs`: with 1 loop, the sequential latency; with 64, throughput under load.
  */
@@ -40,33 +77,11 @@ export async function loops(
   const client = contender.create(urls, NO_RETRY);
   try {
     await warmUp(client);
-    const latencies: number[] = [];
-    let errors = 0;
-    const startedAt = performance.now();
-    const end = startedAt + durationMs;
-    await Promise.all(
-      Array.from({ length: concurrency }, async (_, index) => {
-        const key = `loop:${index}`;
-        while (performance.now() < end) {
-          const opStartedAt = performance.now();
-          try {
-            await client.release(await client.acquire(key, TTL_MS));
-            latencies.push(performance.now() - opStartedAt);
-          } catch {
-            errors++;
-          }
-        }
-      }),
-    );
-    const elapsedMs = performance.now() - startedAt;
-    return {
-      scenario,
-      library: contender.name,
-      ops: latencies.length,
-      opsPerSec: (latencies.length / elapsedMs) * 1000,
-      latencyMs: summarise(latencies),
-      errors,
-    };
+    return await timedLoops(scenario, contender.name, concurrency, durationMs, async (loop) => {
+      const startedAt = performance.now();
+      await client.release(await client.acquire(`loop:${loop}`, TTL_MS));
+      return performance.now() - startedAt;
+    });
   } finally {
     await client.close();
   }
@@ -89,37 +104,24 @@ export async function contention(
   try {
     await Promise.all(clients.map(warmUp));
     const counter = { value: 0 };
-    const waits: number[] = [];
-    let errors = 0;
-    const startedAt = performance.now();
-    const end = startedAt + durationMs;
-    await Promise.all(
-      clients.map(async (client) => {
-        while (performance.now() < end) {
-          const waitStartedAt = performance.now();
-          try {
-            const lock = await client.acquire('hot', 1_000);
-            waits.push(performance.now() - waitStartedAt);
-            const seen = counter.value;
-            await sleep(1);
-            counter.value = seen + 1;
-            await client.release(lock);
-          } catch {
-            errors++;
-          }
-        }
-      }),
-    );
-    const elapsedMs = performance.now() - startedAt;
-    return {
+    const measurement = await timedLoops(
       scenario,
-      library: contender.name,
-      ops: waits.length,
-      opsPerSec: (waits.length / elapsedMs) * 1000,
-      latencyMs: summarise(waits),
-      errors,
-      lostUpdates: waits.length - counter.value,
-    };
+      contender.name,
+      workers,
+      durationMs,
+      async (worker) => {
+        const client = clients[worker];
+        const waitStartedAt = performance.now();
+        const lock = await client.acquire('hot', 1_000);
+        const waitMs = performance.now() - waitStartedAt;
+        const seen = counter.value;
+        await sleep(1);
+        counter.value = seen + 1;
+        await client.release(lock);
+        return waitMs;
+      },
+    );
+    return { ...measurement, lostUpdates: measurement.ops - counter.value };
   } finally {
     await Promise.all(clients.map((client) => client.close()));
   }
