@@ -3,7 +3,7 @@
  * nodes (REDLOCK_NODES). The regions are copied into the README verbatim; the spec checks it.
  */
 // #region quick-start
-import { Redlock, ResourceLockedError } from 'nestjs-redlock';
+import { Redlock, ResourceLockedError } from 'nestjs-redlock/core';
 
 // One instance per process, over independent Redis nodes (not replicas of each other), e.g.
 // REDLOCK_NODES=redis://10.0.0.1:6379,redis://10.0.0.2:6379,redis://10.0.0.3:6379
