@@ -127,13 +127,14 @@ export class RedisNode {
     if (this.client.status === 'ready') {
       // A node that keeps its connection open but stopped answering (paused, partitioned) gets
       // no new holds: they would only pile up in its queue, and land when nobody wants them.
-      const waitedMs = this.isCluster ? 0 : this.unanswered.oldestWaitMs(monotonicNow());
+      const now = monotonicNow();
+      const waitedMs = this.isCluster ? 0 : this.unanswered.oldestWaitMs(now);
       if (script.takesHold && waitedMs > this.stallAfterMs) {
         return Promise.reject(
           new NodeNotReadyError(this.label, `no answer for ${Math.round(waitedMs)} ms`),
         );
       }
-      return this.evaluate(script, keys, args, stillWanted);
+      return this.evaluate(script, keys, args, stillWanted, now);
     }
     const firstConnection = this.firstConnection;
     if (firstConnection === undefined) {
@@ -142,7 +143,7 @@ export class RedisNode {
     return firstConnection.then(() => {
       if (this.client.status !== 'ready')
         throw new NodeNotReadyError(this.label, `status: ${this.client.status}`);
-      return this.evaluate(script, keys, args, stillWanted);
+      return this.evaluate(script, keys, args, stillWanted, monotonicNow());
     });
   }
 
@@ -164,16 +165,17 @@ export class RedisNode {
     keys: readonly string[],
     args: readonly (string | number)[],
     stillWanted: StillWanted,
+    now: number,
   ): Promise<number> {
-    return this.send(() => this.client.evalsha(script.sha, keys.length, ...keys, ...args)).catch(
-      (error: unknown) => {
-        // The node lost its script cache (a restart, SCRIPT FLUSH): send the source, which also
-        // loads it again. Not when the operation was decided meanwhile: a late acquire must not
-        // land after the release that followed it.
-        if (!isNoScript(error) || (script.takesHold && !stillWanted())) throw error;
-        return this.send(() => this.client.eval(script.source, keys.length, ...keys, ...args));
-      },
-    );
+    const evalsha = () => this.client.evalsha(script.sha, keys.length, ...keys, ...args);
+    return this.send(evalsha, now).catch((error: unknown) => {
+      // The node lost its script cache (a restart, SCRIPT FLUSH): send the source, which also
+      // loads it again. Not when the operation was decided meanwhile: a late acquire must not
+      // land after the release that followed it.
+      if (!isNoScript(error) || (script.takesHold && !stillWanted())) throw error;
+      const evaluateSource = () => this.client.eval(script.source, keys.length, ...keys, ...args);
+      return this.send(evaluateSource, monotonicNow());
+    });
   }
 
   /**
@@ -181,9 +183,9 @@ export class RedisNode {
    * operation pays no batching delay), or corked with the others of this tick when the
    * connection is busy (one write for many concurrent operations).
    */
-  private send(command: () => Promise<unknown>): Promise<number> {
+  private send(command: () => Promise<unknown>, now: number): Promise<number> {
     if (this.unanswered.count > 0) this.coalesceWrites();
-    this.unanswered.sent(monotonicNow());
+    this.unanswered.sent(now);
     return command().then(
       (reply) => {
         this.unanswered.answered();
