@@ -1,5 +1,6 @@
 import type { LoggerService, ModuleMetadata, Type } from '@nestjs/common';
 import { assertTtl } from '../core/arguments.js';
+import { namingWhere } from './argument-error.js';
 import type { RedlockOptions } from '../core/options.js';
 import type { RedisNodeSpec } from '../core/redis-node.js';
 import type { LockHttpOptions } from '../http/lock-error-response.js';
@@ -62,11 +63,7 @@ export function resolveModuleOptions(options: RedlockModuleOptions): ResolvedRed
     throw new TypeError('RedlockModule: expected the options to be an object with `nodes`');
   }
   const { defaultTtlMs = 10_000, keyPrefix = '' } = options;
-  try {
-    assertTtl('defaultTtlMs', defaultTtlMs);
-  } catch (error) {
-    throw new RangeError(`RedlockModule: ${(error as Error).message}`);
-  }
+  namingWhere('RedlockModule', () => assertTtl('defaultTtlMs', defaultTtlMs));
   if (typeof keyPrefix !== 'string') {
     throw new TypeError(
       `RedlockModule: expected \`keyPrefix\` to be a string, got ${typeof keyPrefix}`,

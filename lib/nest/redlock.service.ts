@@ -9,6 +9,7 @@ import { toResourceList } from '../core/arguments.js';
 import type { Lock } from '../core/lock.js';
 import type { AcquireOptions, UsingOptions } from '../core/options.js';
 import { Redlock } from '../core/redlock.js';
+import { namingWhere } from './argument-error.js';
 import { LockContext, type HeldLock } from './lock-context.js';
 import { REDLOCK_MODULE_OPTIONS } from './redlock.constants.js';
 import type { ResolvedRedlockModuleOptions } from './redlock-module-options.js';
@@ -48,12 +49,7 @@ export class RedlockService implements OnApplicationShutdown {
     this.unavailableStatus = unavailableStatus;
     const logger: LoggerService | undefined =
       loggerOption === false ? undefined : (loggerOption ?? new Logger('Redlock'));
-    try {
-      this.redlock = new Redlock(nodes, engineOptions);
-    } catch (error) {
-      const message = `RedlockModule: ${(error as Error).message}`;
-      throw error instanceof RangeError ? new RangeError(message) : new TypeError(message);
-    }
+    this.redlock = namingWhere('RedlockModule', () => new Redlock(nodes, engineOptions));
     if (nodes.length % 2 === 0) {
       logger?.warn(
         `RedlockModule: ${nodes.length} nodes give no more fault tolerance than ${nodes.length - 1}; ` +

@@ -4,6 +4,7 @@ import { assertTtl } from '../core/arguments.js';
 import { ResourceLockedError } from '../core/errors/index.js';
 import { compileKeyTemplate } from '../keys/key-template.js';
 import { parameterNames } from '../keys/parameter-names.js';
+import { namingWhere } from './argument-error.js';
 import { REDLOCK_SERVICE_PROPERTY } from './redlock.constants.js';
 import { RedlockService } from './redlock.service.js';
 
@@ -100,7 +101,7 @@ function keyResolver(
 }
 
 function checkOptions(options: WithLockOptions, where: string): void {
-  try {
+  namingWhere(where, () => {
     assertAcquireOptions(options as AcquireOptions);
     if (options.ttlMs !== undefined) assertTtl('ttlMs', options.ttlMs);
     if (
@@ -112,10 +113,7 @@ function checkOptions(options: WithLockOptions, where: string): void {
         `Expected \`onLocked\` to be 'throw' or 'skip', got ${String(options.onLocked)}`,
       );
     }
-  } catch (error) {
-    const message = `${where}: ${(error as Error).message}`;
-    throw error instanceof RangeError ? new RangeError(message) : new TypeError(message);
-  }
+  });
 }
 
 /** The wrapper keeps the method's name and every metadata set on it (routes, guards, Swagger). */
