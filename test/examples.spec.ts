@@ -20,6 +20,7 @@ describe('the README examples', () => {
   beforeAll(async () => {
     cluster = await RedisCluster.start(3);
     process.env.REDLOCK_NODES = cluster.urls.join(',');
+    process.env.STORAGE_URL = `${cluster.urls[0]}/1`;
     example = await import('../examples/quick-start.js');
   });
   afterAll(async () => {
@@ -32,7 +33,9 @@ describe('the README examples', () => {
     const read = (file: string) =>
       readFileSync(new URL(`../examples/${file}`, import.meta.url), 'utf8');
     const found = new Map(
-      ['quick-start.ts', 'nest-orders.ts', 'http.ts'].flatMap((file) => [...regions(read(file))]),
+      ['quick-start.ts', 'nest-orders.ts', 'http.ts', 'fencing.ts'].flatMap((file) => [
+        ...regions(read(file)),
+      ]),
     );
     expect([...found.keys()]).toEqual([
       'quick-start',
@@ -40,6 +43,7 @@ describe('the README examples', () => {
       'nest-module',
       'express',
       'nest-interceptor',
+      'fencing',
     ]);
     for (const code of found.values()) expect(readme).toContain(code);
   });
@@ -119,5 +123,15 @@ describe('the README examples', () => {
     ]);
     expect(log).toHaveLength(4);
     expect(log[0].split(' ')[0]).toBe(log[1].split(' ')[0]);
+  });
+
+  it('fencing: concurrent credits of one account all count', async () => {
+    const fencing = await import('../examples/fencing.js');
+    try {
+      const results = await Promise.all(Array.from({ length: 5 }, () => fencing.credit('7', 10)));
+      expect(results.sort((a, b) => a - b)).toEqual([10, 20, 30, 40, 50]);
+    } finally {
+      await fencing.shutdown();
+    }
   });
 });

@@ -67,6 +67,13 @@ export function assertDuration(name: string, value: unknown): asserts value is n
   }
 }
 
+/** `true` or `false`. */
+export function assertBoolean(name: string, value: unknown): asserts value is boolean {
+  if (typeof value !== 'boolean') {
+    throw new TypeError(`Expected \`${name}\` to be true or false, got ${show(value)}`);
+  }
+}
+
 /** An `AbortSignal`, or nothing. */
 export function assertSignal(
   name: string,

@@ -11,3 +11,5 @@ export {
 export { Redlock, type RedlockEvents } from './redlock.js';
 export { parseRedisUrl, type RedisNodeSpec } from './redis-node.js';
 export { MAX_RESOURCE_BYTES } from './arguments.js';
+export { fencingCounterKey } from './fencing-counter-key.js';
+export { FencedRedisStore, FENCE_SEEN_SUFFIX } from './fenced-redis-store.js';

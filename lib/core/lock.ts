@@ -48,6 +48,13 @@ export class Lock {
   readonly value: string;
   /** How many attempts the acquisition took. */
   readonly attempts: number;
+  /**
+   * With `fencing: true`: a number that strictly increases per resource across all grants.
+   * Pass it to the storage with every read and write, and have the storage refuse a token
+   * lower than the highest it has seen (`fencedRedisStore`, or `WHERE fence <= $token` in SQL).
+   * `undefined` without fencing.
+   */
+  readonly fencingToken: bigint | undefined;
   /** @internal Locks are made by `Redlock.acquire()`. */
   constructor(
     owner: LockOwner,
@@ -55,10 +62,12 @@ export class Lock {
     value: string,
     attempts: number,
     expiresAt: number,
+    fencingToken?: bigint,
   ) {
     this.resources = resources;
     this.value = value;
     this.attempts = attempts;
+    this.fencingToken = fencingToken;
     owners.set(this, owner);
     states.set(this, { expiresAt, status: 'held' });
   }

@@ -1,4 +1,5 @@
 import {
+  assertBoolean,
   assertDuration,
   assertInteger,
   assertNonNegative,
@@ -61,12 +62,31 @@ export interface RedlockOptions extends RetryOptions {
    * @default 500
    */
   autoExtendThresholdMs?: number;
+  /**
+   * Give every lock a `fencingToken` that strictly increases per resource across all grants,
+   * for the storage to check (see the README's "Correctness" section). It costs a second round
+   * trip per acquisition and a counter key per resource (`<resource>:redlock:fence`, without
+   * expiry). Can be set per call as well.
+   * @default false
+   */
+  fencing?: boolean;
+  /**
+   * After a node restarts (its `run_id` changes), its votes for acquiring or extending do not
+   * count for this many milliseconds from its start: a node restarted without its data may
+   * have lost the keys of locks that are still valid, and could grant them again. Set it to at
+   * least the longest ttl any client uses; `0` turns it off (for nodes that persist every write
+   * with `appendfsync always`).
+   * @default 60000
+   */
+  restartDelayMs?: number;
 }
 
 /** Options of one `acquire()` call; they override the instance's retry settings. */
 export interface AcquireOptions extends RetryOptions {
   /** Gives up waiting when aborted: the call rejects with the signal's reason. */
   signal?: AbortSignal;
+  /** Overrides {@link RedlockOptions.fencing} for this call. */
+  fencing?: boolean;
 }
 
 /** Options of one `using()` call. */
@@ -84,6 +104,8 @@ export const DEFAULT_REDLOCK_OPTIONS = Object.freeze({
   waitMs: Number.POSITIVE_INFINITY,
   nodeTimeoutMs: 250,
   autoExtendThresholdMs: 500,
+  fencing: false,
+  restartDelayMs: 60_000,
 });
 
 /** Options with every default filled in and checked. */
@@ -111,6 +133,8 @@ export function resolveRedlockOptions(
   assertRetryOptions(resolved, '');
   assertInteger('nodeTimeoutMs', resolved.nodeTimeoutMs, 1);
   assertNonNegative('autoExtendThresholdMs', resolved.autoExtendThresholdMs);
+  assertBoolean('fencing', resolved.fencing);
+  assertInteger('restartDelayMs', resolved.restartDelayMs, 0);
   assertInteger('quorum', resolved.quorum, 1);
   if (resolved.quorum <= nodeCount / 2 || resolved.quorum > nodeCount) {
     throw new RangeError(
@@ -127,6 +151,7 @@ export function assertAcquireOptions(options: UsingOptions | undefined): void {
   if (!options) return;
   assertRetryOptions(options, 'options.');
   assertSignal('options.signal', options.signal);
+  if (options.fencing !== undefined) assertBoolean('options.fencing', options.fencing);
   if (options.autoExtendThresholdMs !== undefined) {
     assertNonNegative('options.autoExtendThresholdMs', options.autoExtendThresholdMs);
   }

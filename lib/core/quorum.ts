@@ -28,6 +28,11 @@ export interface Ballot<Reply> {
    * of a lost acquisition, whose caller wants the nodes clean when it returns.
    */
   readonly settleAll?: boolean;
+  /**
+   * Asked when a node votes for: an error if that vote must not count (the node restarted
+   * recently); the vote then counts as that failure.
+   */
+  readonly veto?: (node: RedisNode) => Error | undefined;
   /** Every node failure, including those that arrive after the decision. */
   readonly onFailure: (error: Error, node: RedisNode) => void;
 }
@@ -87,8 +92,12 @@ export function collectVotes<Reply>(ballot: Ballot<Reply>): Promise<Tally<Reply>
           pending--;
           if (!open) return;
           replies[index] = reply;
-          if (isYes(reply)) yes++;
-          else no++;
+          if (!isYes(reply)) no++;
+          else {
+            const vetoed = ballot.veto?.(node);
+            if (vetoed === undefined) yes++;
+            else failures.push({ node: node.label, error: vetoed });
+          }
           decideIfKnown();
         },
         (reason: unknown) => {

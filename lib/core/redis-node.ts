@@ -1,5 +1,5 @@
 import { Cluster, Redis, type RedisOptions } from 'ioredis';
-import { NodeNotReadyError } from './errors/index.js';
+import { NodeNotReadyError, NodeRestartedError } from './errors/index.js';
 import { monotonicNow } from './clock.js';
 import { ALL_SCRIPTS, type LuaScript } from './scripts.js';
 import { UnansweredCommands } from './unanswered-commands.js';
@@ -25,6 +25,18 @@ const OWNED_CLIENT_DEFAULTS: RedisOptions = Object.freeze({
 /** Whether a command's operation still wants it sent; checked before any delayed send. */
 export type StillWanted = () => boolean;
 
+/** How the engine wants a node to behave and report (internal). */
+export interface RedisNodeSettings {
+  /** Receives the connection errors of owned clients (which ioredis would otherwise log). */
+  readonly onError: (error: Error, node: string) => void;
+  /** A node whose oldest unanswered command is older than this is sent no new holds. */
+  readonly stallAfterMs: number;
+  /** How long after a restart the node's votes for a hold do not count (0: they always do). */
+  readonly restartDelayMs: number;
+  /** Told when the node is found to have restarted, with how long its votes stay uncounted. */
+  readonly onRestart: (node: string, uncountedForMs: number) => void;
+}
+
 /**
  * A connection to one node, as the engine uses it: scripts run by EVALSHA with an EVAL
  * fallback, nothing sent while the connection is down (commands are never queued offline), and
@@ -45,17 +57,22 @@ export class RedisNode {
   private corked = false;
   /** Commands sent on this connection and not yet answered. */
   private readonly unanswered = new UnansweredCommands();
-  /** A node whose oldest unanswered command is older than this is not sent new holds. */
-  private readonly stallAfterMs: number;
+  private readonly settings: RedisNodeSettings;
+  /** The server's `run_id` when last seen; it changes when the server restarts. */
+  private runId: string | undefined;
+  /** Set from each new connection until the server's `run_id` has been read. */
+  private identityPending = false;
+  /** Until when (monotonic ms) the node's votes for a hold do not count, after a restart. */
+  private uncountedUntil = 0;
 
   private constructor(
     client: Redis | Cluster,
     owned: boolean,
     label: string,
-    stallAfterMs: number,
+    settings: RedisNodeSettings,
   ) {
     this.client = client;
-    this.stallAfterMs = stallAfterMs;
+    this.settings = settings;
     this.owned = owned;
     this.label = label;
     this.isCluster =
@@ -64,34 +81,25 @@ export class RedisNode {
     this.keyPrefix = options.keyPrefix ?? options.redisOptions?.keyPrefix ?? '';
     if (!this.isCluster) {
       // Load the scripts whenever a connection becomes ready (a restarted node has lost them),
-      // before any command that waited for it: EVALSHA then rarely needs its fallback.
-      client.on('ready', () => this.loadScripts());
-      if (client.status === 'ready') this.loadScripts();
+      // before any command that waited for it: EVALSHA then rarely needs its fallback. Read
+      // the server's run_id too, before those commands: it tells whether the node restarted.
+      client.on('ready', () => this.onReady());
+      if (client.status === 'ready') this.onReady();
     }
     this.firstConnection = this.watchFirstConnection();
   }
 
-  /**
-   * Makes a node from what the user gave. `index` names it in errors; `onError` receives the
-   * connection errors of owned clients (which would otherwise be logged by ioredis);
-   * `stallAfterMs` is how long the node may leave a command unanswered before it is sent no
-   * new acquire or extend.
-   */
-  static from(
-    spec: RedisNodeSpec,
-    index: number,
-    onError: (error: Error, node: string) => void,
-    stallAfterMs: number,
-  ): RedisNode {
+  /** Makes a node from what the user gave; `index` names it in errors. */
+  static from(spec: RedisNodeSpec, index: number, settings: RedisNodeSettings): RedisNode {
     const options = RedisNode.validate(spec, index);
     if (options === undefined) {
       const client = spec as Redis | Cluster;
-      return new RedisNode(client, false, labelOfClient(client), stallAfterMs);
+      return new RedisNode(client, false, labelOfClient(client), settings);
     }
     const label = labelOf(options);
     const client = new Redis(options);
-    client.on('error', (error: Error) => onError(error, label));
-    return new RedisNode(client, true, label, stallAfterMs);
+    client.on('error', (error: Error) => settings.onError(error, label));
+    return new RedisNode(client, true, label, settings);
   }
 
   /**
@@ -113,28 +121,52 @@ export class RedisNode {
   }
 
   /**
-   * Runs `script` on this node and answers its integer reply. Rejects at once with
+   * Why a vote of this node for a hold must not count now, or `undefined` if it counts: the
+   * node restarted less than `restartDelayMs` ago (it may have lost the keys of locks that are
+   * still valid), or its identity is still being read after a reconnection.
+   */
+  uncountedReason(): NodeRestartedError | undefined {
+    if (this.identityPending) {
+      return new NodeRestartedError(
+        this.label,
+        'its run_id is still being read after a reconnection',
+      );
+    }
+    if (this.uncountedUntil === 0) return undefined;
+    const remainingMs = this.uncountedUntil - monotonicNow();
+    if (remainingMs <= 0) {
+      this.uncountedUntil = 0;
+      return undefined;
+    }
+    return new NodeRestartedError(
+      this.label,
+      `it restarted, so its votes count again in ${Math.ceil(remainingMs)} ms (restartDelayMs)`,
+    );
+  }
+
+  /**
+   * Runs `script` on this node and answers its reply. Rejects at once with
    * `NodeNotReadyError` if the connection is down, except while the first connection is still
    * being made: then it waits for it (commands waiting so leave in the order they were given).
    * `stillWanted` is asked before a NOSCRIPT fallback of a script that must not run late.
    */
-  run(
+  run<Reply = number>(
     script: LuaScript,
     keys: readonly string[],
     args: readonly (string | number)[],
     stillWanted: StillWanted,
-  ): Promise<number> {
+  ): Promise<Reply> {
     if (this.client.status === 'ready') {
       // A node that keeps its connection open but stopped answering (paused, partitioned) gets
       // no new holds: they would only pile up in its queue, and land when nobody wants them.
       const now = monotonicNow();
       const waitedMs = this.isCluster ? 0 : this.unanswered.oldestWaitMs(now);
-      if (script.takesHold && waitedMs > this.stallAfterMs) {
+      if (script.takesHold && waitedMs > this.settings.stallAfterMs) {
         return Promise.reject(
           new NodeNotReadyError(this.label, `no answer for ${Math.round(waitedMs)} ms`),
         );
       }
-      return this.evaluate(script, keys, args, stillWanted, now);
+      return this.evaluate<Reply>(script, keys, args, stillWanted, now);
     }
     const firstConnection = this.firstConnection;
     if (firstConnection === undefined) {
@@ -143,7 +175,7 @@ export class RedisNode {
     return firstConnection.then(() => {
       if (this.client.status !== 'ready')
         throw new NodeNotReadyError(this.label, `status: ${this.client.status}`);
-      return this.evaluate(script, keys, args, stillWanted, monotonicNow());
+      return this.evaluate<Reply>(script, keys, args, stillWanted, monotonicNow());
     });
   }
 
@@ -160,21 +192,21 @@ export class RedisNode {
     }
   }
 
-  private evaluate(
+  private evaluate<Reply>(
     script: LuaScript,
     keys: readonly string[],
     args: readonly (string | number)[],
     stillWanted: StillWanted,
     now: number,
-  ): Promise<number> {
+  ): Promise<Reply> {
     const evalsha = () => this.client.evalsha(script.sha, keys.length, ...keys, ...args);
-    return this.send(evalsha, now).catch((error: unknown) => {
+    return this.send<Reply>(evalsha, now).catch((error: unknown) => {
       // The node lost its script cache (a restart, SCRIPT FLUSH): send the source, which also
       // loads it again. Not when the operation was decided meanwhile: a late acquire must not
       // land after the release that followed it.
       if (!isNoScript(error) || (script.takesHold && !stillWanted())) throw error;
       const evaluateSource = () => this.client.eval(script.source, keys.length, ...keys, ...args);
-      return this.send(evaluateSource, monotonicNow());
+      return this.send<Reply>(evaluateSource, monotonicNow());
     });
   }
 
@@ -183,13 +215,13 @@ export class RedisNode {
    * operation pays no batching delay), or corked with the others of this tick when the
    * connection is busy (one write for many concurrent operations).
    */
-  private send(command: () => Promise<unknown>, now: number): Promise<number> {
+  private send<Reply>(command: () => Promise<unknown>, now: number): Promise<Reply> {
     if (this.unanswered.count > 0) this.coalesceWrites();
     this.unanswered.sent(now);
     return command().then(
       (reply) => {
         this.unanswered.answered();
-        return reply as number;
+        return reply as Reply;
       },
       (error: unknown) => {
         this.unanswered.answered();
@@ -213,9 +245,46 @@ export class RedisNode {
     });
   }
 
-  private loadScripts(): void {
+  private onReady(): void {
     const client = this.client as Redis;
     for (const script of ALL_SCRIPTS) client.script('LOAD', script.source).catch(() => undefined);
+    if (this.settings.restartDelayMs > 0) this.readIdentity(client);
+  }
+
+  /**
+   * Reads the server's run_id and uptime. A run_id other than the one seen before means the
+   * server restarted, and may have lost the keys of locks that are still valid elsewhere: its
+   * votes do not count until `restartDelayMs` after its start (the Redlock spec's delayed
+   * restart, done by the client). The reply comes before those of the commands sent after it.
+   */
+  private readIdentity(client: Redis): void {
+    this.identityPending = true;
+    client.info('server').then(
+      (info) => {
+        this.identityPending = false;
+        const runId = /^run_id:(\w+)/m.exec(info)?.[1];
+        const uptimeSeconds = Number(/^uptime_in_seconds:(\d+)/m.exec(info)?.[1] ?? 0);
+        if (runId === undefined) return;
+        const previous = this.runId;
+        this.runId = runId;
+        if (previous === undefined || previous === runId) return;
+        // uptime_in_seconds is whole seconds between two wall-clock readings: the true uptime
+        // may be almost a second less, so count one second less (the delay errs long).
+        const surelyUpMs = Math.max(0, uptimeSeconds - 1) * 1000;
+        const uncountedForMs = this.settings.restartDelayMs - surelyUpMs;
+        if (uncountedForMs <= 0) return;
+        this.uncountedUntil = monotonicNow() + uncountedForMs;
+        this.settings.onRestart(this.label, uncountedForMs);
+      },
+      (error: unknown) => {
+        // INFO may be renamed or denied by an ACL: restarts then go unnoticed (documented).
+        this.identityPending = false;
+        this.settings.onError(
+          new Error(`could not read INFO server to notice restarts: ${String(error)}`),
+          this.label,
+        );
+      },
+    );
   }
 
   private watchFirstConnection(): Promise<void> | undefined {

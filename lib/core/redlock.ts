@@ -24,7 +24,16 @@ import {
 import { collectVotes, type Tally } from './quorum.js';
 import { RedisNode, type RedisNodeSpec } from './redis-node.js';
 import { retryAfterMs } from './retry-after.js';
-import { ACQUIRE_SCRIPT, EXTEND_SCRIPT, RELEASE_SCRIPT, type LuaScript } from './scripts.js';
+import { fencingCounterKey } from './fencing-counter-key.js';
+import {
+  ACQUIRE_SCRIPT,
+  EXTEND_SCRIPT,
+  FENCE_CONFIRM_SCRIPT,
+  FENCED_ACQUIRE_SCRIPT,
+  RELEASE_SCRIPT,
+  type FencedAcquireReply,
+  type LuaScript,
+} from './scripts.js';
 import { sleep } from './sleep.js';
 
 /** The events a `Redlock` emits. None is required: nobody listening never crashes anything. */
@@ -39,6 +48,11 @@ export interface RedlockEvents {
   lost: [lock: Lock, error: LockLostError];
   /** A node failed a command or its connection failed; the operation may still succeed. */
   nodeError: [error: Error, node: string];
+  /**
+   * A node restarted (its `run_id` changed); its votes do not count for `uncountedForMs`
+   * (see `restartDelayMs`).
+   */
+  nodeRestarted: [node: string, uncountedForMs: number];
 }
 
 /**
@@ -77,12 +91,12 @@ export class Redlock extends EventEmitter<RedlockEvents> implements LockOwner {
     // Validate every spec before opening any connection, so a bad one leaks nothing.
     nodes.forEach((spec, index) => RedisNode.validate(spec, index));
     this.nodes = nodes.map((spec, index) =>
-      RedisNode.from(
-        spec,
-        index,
-        (error, node) => this.emitNodeError(error, node),
-        this.options.nodeTimeoutMs,
-      ),
+      RedisNode.from(spec, index, {
+        onError: (error, node) => this.emitNodeError(error, node),
+        stallAfterMs: this.options.nodeTimeoutMs,
+        restartDelayMs: this.options.restartDelayMs,
+        onRestart: (node, uncountedForMs) => this.emit('nodeRestarted', node, uncountedForMs),
+      }),
     );
     this.hasCluster = this.nodes.some((node) => node.isCluster);
   }
@@ -108,39 +122,108 @@ export class Redlock extends EventEmitter<RedlockEvents> implements LockOwner {
     assertTtl('ttlMs', ttlMs);
     assertAcquireOptions(options);
     this.assertOpen();
-    this.assertOneSlot(keys);
-    const { retryCount, retryDelayMs, retryJitterMs, waitMs } = options
+    const { retryCount, retryDelayMs, retryJitterMs, waitMs, fencing } = options
       ? { ...this.options, ...withoutUndefined(options) }
       : this.options;
+    this.assertOneSlot(fencing ? [...keys, ...keys.map(fencingCounterKey)] : keys, fencing);
     const signal = options?.signal;
     signal?.throwIfAborted();
     const value = newLockValue();
     const deadline = monotonicNow() + waitMs;
 
     for (let attempt = 1; ; attempt++) {
-      const startedAt = monotonicNow();
-      const tally = await this.vote(ACQUIRE_SCRIPT, keys, [value, ttlMs], (reply) => reply === 0);
-      const expiresAt = validUntil(startedAt, ttlMs, this.options.driftFactor);
-      if (tally.yes >= this.quorum && expiresAt > monotonicNow()) {
-        const lock = new Lock(this, keys, value, attempt, expiresAt);
+      const outcome = fencing
+        ? await this.tryFencedAcquire(keys, value, ttlMs, attempt)
+        : await this.tryAcquire(keys, value, ttlMs, attempt);
+      if (outcome instanceof Lock) {
         if (signal?.aborted || this.closing.signal.aborted) {
-          await this.release(lock);
+          await this.release(outcome);
           throw signal?.aborted ? signal.reason : new RedlockClosedError();
         }
-        this.heldLocks.add(lock);
-        this.emit('acquired', lock);
-        return lock;
+        this.heldLocks.add(outcome);
+        this.emit('acquired', outcome);
+        return outcome;
       }
       // Release on every node, also those that did not answer or refused: a grant may still be
       // on its way. It travels behind the acquire on the same connection, so it lands after it.
       await this.vote(RELEASE_SCRIPT, keys, [value], () => true, true);
-      const failure = this.acquireFailure(keys, ttlMs, tally, attempt, startedAt);
 
       const delayMs = retryDelayMs + Math.floor(Math.random() * (retryJitterMs + 1));
       const remainingMs = deadline - monotonicNow();
-      if ((retryCount !== -1 && attempt > retryCount) || remainingMs <= 0) throw failure;
+      if ((retryCount !== -1 && attempt > retryCount) || remainingMs <= 0) throw outcome;
       await sleep(Math.min(delayMs, remainingMs), [signal, this.closing.signal]);
     }
+  }
+
+  /** One attempt of plain Redlock: the lock, or why there is none. */
+  private async tryAcquire(
+    keys: readonly string[],
+    value: string,
+    ttlMs: number,
+    attempt: number,
+  ): Promise<Lock | Error> {
+    const startedAt = monotonicNow();
+    const tally = await this.vote(ACQUIRE_SCRIPT, keys, [value, ttlMs], (reply) => reply === 0);
+    const expiresAt = validUntil(startedAt, ttlMs, this.options.driftFactor);
+    if (tally.yes >= this.quorum && expiresAt > monotonicNow()) {
+      return new Lock(this, keys, value, attempt, expiresAt);
+    }
+    return this.acquireFailure(keys, ttlMs, tally, attempt, startedAt);
+  }
+
+  /**
+   * One attempt with a fencing token (`docs/correctness.md` has the argument): phase 1 takes
+   * the keys on a quorum and increments each resource's counter there; the token is the
+   * largest counter among the grants. Phase 2 raises the counters of every reachable node to
+   * the token, and the lock counts only if a quorum still holds it then, within its validity.
+   * Any later grant's quorum overlaps that one, so its token is larger.
+   */
+  private async tryFencedAcquire(
+    keys: readonly string[],
+    value: string,
+    ttlMs: number,
+    attempt: number,
+  ): Promise<Lock | Error> {
+    const startedAt = monotonicNow();
+    const keysAndCounters = [...keys, ...keys.map(fencingCounterKey)];
+    const granted = await this.vote<FencedAcquireReply>(
+      FENCED_ACQUIRE_SCRIPT,
+      keysAndCounters,
+      [value, ttlMs],
+      (reply) => reply[0] === 0,
+    );
+    if (
+      granted.yes < this.quorum ||
+      validUntil(startedAt, ttlMs, this.options.driftFactor) <= monotonicNow()
+    ) {
+      const replies = granted.replies.map((reply) => reply?.[0]);
+      return this.acquireFailure(keys, ttlMs, { ...granted, replies }, attempt, startedAt);
+    }
+    let token = 0n;
+    for (const reply of granted.replies) {
+      if (reply?.[0] !== 0) continue;
+      const counter = BigInt((reply as [0, string])[1]);
+      if (counter > token) token = counter;
+    }
+    const confirmed = await this.vote(
+      FENCE_CONFIRM_SCRIPT,
+      keysAndCounters,
+      [value, token.toString()],
+      (reply) => reply === 1,
+    );
+    const expiresAt = validUntil(startedAt, ttlMs, this.options.driftFactor);
+    if (confirmed.yes >= this.quorum && expiresAt > monotonicNow()) {
+      return new Lock(this, keys, value, attempt, expiresAt, token);
+    }
+    const elapsedMs = Math.round(monotonicNow() - startedAt);
+    return new QuorumUnavailableError(
+      'acquire',
+      keys,
+      this.quorum,
+      confirmed.failures,
+      attempt,
+      `and ${confirmed.yes} confirmed the fencing token, after ${elapsedMs} ms of the ${ttlMs} ms ttl`,
+    );
   }
 
   /**
@@ -270,20 +353,21 @@ export class Redlock extends EventEmitter<RedlockEvents> implements LockOwner {
     this.emitLost(lock, error);
   }
 
-  private vote(
+  private vote<Reply = number>(
     script: LuaScript,
     keys: readonly string[],
     args: readonly (string | number)[],
-    isYes: (reply: number) => boolean,
+    isYes: (reply: Reply) => boolean,
     settleAll = false,
-  ): Promise<Tally<number>> {
+  ): Promise<Tally<Reply>> {
     return collectVotes({
       nodes: this.nodes,
       quorum: this.quorum,
       timeoutMs: this.options.nodeTimeoutMs,
-      send: (node, stillWanted) => node.run(script, keys, args, stillWanted),
+      send: (node, stillWanted) => node.run<Reply>(script, keys, args, stillWanted),
       isYes,
       settleAll,
+      veto: script.takesHold ? (node) => node.uncountedReason() : undefined,
       onFailure: (error, node) => this.emitNodeError(error, node.label),
     });
   }
@@ -336,12 +420,12 @@ export class Redlock extends EventEmitter<RedlockEvents> implements LockOwner {
     if (this.closing.signal.aborted) throw new RedlockClosedError();
   }
 
-  private assertOneSlot(keys: readonly string[]): void {
+  private assertOneSlot(keys: readonly string[], fencing: boolean): void {
     if (!this.hasCluster || keys.length < 2) return;
     for (const node of this.nodes.filter((candidate) => candidate.isCluster)) {
       const slot = hashSlot(node.keyPrefix + keys[0]);
       if (keys.some((key) => hashSlot(node.keyPrefix + key) !== slot)) {
-        throw new CrossSlotError(keys);
+        throw new CrossSlotError(fencing ? keys.slice(0, keys.length / 2) : keys, fencing);
       }
     }
   }

@@ -90,5 +90,105 @@ return 1`,
   true,
 );
 
+/** Lua: whether decimal string a is greater than decimal string b (no leading zeros). */
+const GREATER = `local function greater(a, b)
+  return #a > #b or (#a == #b and a > b)
+end
+`;
+
+/** The fenced acquire's reply: `[0, counter]` on a grant, `[pttl]` when held. */
+export type FencedAcquireReply = [0, string] | [number];
+
+/**
+ * Acquire with a fencing token, phase 1 (see `docs/correctness.md`): like {@link ACQUIRE_SCRIPT},
+ * and on a grant it also increments each resource's fencing counter and answers the largest.
+ * Answers `{0, counter}` on a grant, `{pttl}` when held (-1 for a key without expiry).
+ *
+ * KEYS: the resources, then their counters, in the same order. ARGV[1]: the lock's value.
+ * ARGV[2]: ttl in milliseconds.
+ */
+export const FENCED_ACQUIRE_SCRIPT = script(
+  'fenced acquire',
+  `${GREATER}local n = #KEYS / 2
+local held = 0
+for i = 1, n do
+  local remaining = redis.call('pttl', KEYS[i])
+  if remaining == -1 then
+    return {-1}
+  elseif remaining >= 0 then
+    held = math.max(held, remaining, 1)
+  end
+end
+if held > 0 then
+  return {held}
+end
+local token = '0'
+for i = 1, n do
+  redis.call('set', KEYS[i], ARGV[1], 'PX', ARGV[2])
+  redis.call('incr', KEYS[n + i])
+  local counter = redis.call('get', KEYS[n + i])
+  if greater(counter, token) then
+    token = counter
+  end
+end
+return {0, token}`,
+  true,
+);
+
+/**
+ * Acquire with a fencing token, phase 2: raises each resource's counter to the token (never
+ * lowers it), whether or not the lock is still there, then answers 1 if every key still holds
+ * the lock's value, 0 if not.
+ *
+ * KEYS: the resources, then their counters. ARGV[1]: the lock's value. ARGV[2]: the token.
+ */
+export const FENCE_CONFIRM_SCRIPT = script(
+  'fence confirm',
+  `${GREATER}local n = #KEYS / 2
+for i = 1, n do
+  local counter = redis.call('get', KEYS[n + i])
+  if counter == false or greater(ARGV[2], counter) then
+    redis.call('set', KEYS[n + i], ARGV[2])
+  end
+end
+for i = 1, n do
+  if redis.call('get', KEYS[i]) ~= ARGV[1] then
+    return 0
+  end
+end
+return 1`,
+  true,
+);
+
+/**
+ * A fenced store's access (`FencedRedisStore`): refuses a token lower than the highest seen for
+ * the key, answering `{0, seen}`; otherwise records the token as the highest seen and reads
+ * (`{1, value}`, or `{1}` for no value) or writes (`{1}`) the key. Equal tokens are allowed:
+ * they come from the same grant.
+ *
+ * KEYS[1]: the data key. KEYS[2]: its highest-seen key. ARGV[1]: the token. ARGV[2]: `get` or
+ * `set`. ARGV[3]: the value to set.
+ */
+export const FENCED_ACCESS_SCRIPT = script(
+  'fenced access',
+  `${GREATER}local seen = redis.call('get', KEYS[2])
+if seen and greater(seen, ARGV[1]) then
+  return {0, seen}
+end
+redis.call('set', KEYS[2], ARGV[1])
+if ARGV[2] == 'set' then
+  redis.call('set', KEYS[1], ARGV[3])
+  return {1}
+end
+return {1, redis.call('get', KEYS[1])}`,
+  false,
+);
+
 /** Every script, to load on each new connection. */
-export const ALL_SCRIPTS: readonly LuaScript[] = [ACQUIRE_SCRIPT, RELEASE_SCRIPT, EXTEND_SCRIPT];
+export const ALL_SCRIPTS: readonly LuaScript[] = [
+  ACQUIRE_SCRIPT,
+  RELEASE_SCRIPT,
+  EXTEND_SCRIPT,
+  FENCED_ACQUIRE_SCRIPT,
+  FENCE_CONFIRM_SCRIPT,
+];

@@ -52,6 +52,14 @@ describe('lockMiddleware in a plain Express app (3 real nodes)', () => {
       }),
       (_req, res) => void res.json({ ok: true }),
     );
+    app.put(
+      '/ledger/:id',
+      lockMiddleware({ redlock, key: 'ledger:<params.id>', fencing: true }),
+      (req, res) => {
+        const { lock } = (req as unknown as { lock: RequestLock }).lock;
+        res.json({ token: String(lock.fencingToken) });
+      },
+    );
     server = app.listen(0, '127.0.0.1');
     await new Promise((resolve) => server.once('listening', resolve));
   });
@@ -72,6 +80,12 @@ describe('lockMiddleware in a plain Express app (3 real nodes)', () => {
     const body = await expectSecondLocked(server, '/orders/1/pay?ms=300', {}, 200, 'order:1');
     expect(body).toEqual({ paid: '1' });
     expect(seenLocks).toEqual(['order:1']);
+  });
+
+  it('hands the route a fencing token with fencing: true', async () => {
+    const first = await request(server).put('/ledger/1').expect(200);
+    const second = await request(server).put('/ledger/1').expect(200);
+    expect([first.body, second.body]).toEqual([{ token: '1' }, { token: '2' }]);
   });
 
   it('runs requests on different orders in parallel', async () => {

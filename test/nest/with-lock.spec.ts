@@ -79,6 +79,12 @@ class OrdersService {
     return `ran ${id}`;
   }
 
+  @WithLock('ledger:<id>', { fencing: true, retryCount: -1, retryDelayMs: 5 })
+  async fenced(id: string): Promise<bigint | undefined> {
+    void id;
+    return this.redlock.current()?.lock.fencingToken;
+  }
+
   @WithLock('order:<id>')
   async fail(id: string): Promise<never> {
     throw new RangeError(`bad order ${id}`);
@@ -141,6 +147,23 @@ describe('@WithLock and RedlockModule on 3 real nodes', () => {
       Array.from({ length: 20 }, (_, i) => (i % 2 ? first : second).credit('42', 1)),
     );
     expect(shared.balance).toBe(20);
+  });
+
+  it('gives a fencing token with { fencing: true } on the decorator or the module', async () => {
+    const service = (await boot([RedlockModule.forRoot(cluster.urls)])).get(OrdersService);
+    const tokens = [];
+    for (let i = 0; i < 3; i++) tokens.push(await service.fenced('1'));
+    expect(tokens).toEqual([1n, 2n, 3n]);
+    await expect(service.inner('2')).resolves.toHaveLength(22);
+    expect(service.redlock.current()).toBeUndefined();
+
+    const fencedModule = (await boot([RedlockModule.forRoot(cluster.urls, { fencing: true })])).get(
+      OrdersService,
+    ).redlock;
+    const token = await fencedModule.using('ledger:1', undefined, async (_signal, lock) => {
+      return lock.fencingToken;
+    });
+    expect(token).toBe(4n);
   });
 
   it('builds keys from named, dotted, positional, several and function keys, with the prefix', async () => {

@@ -6,3 +6,4 @@ export * from './cross-slot.error.js';
 export * from './redlock-closed.error.js';
 export * from './node.error.js';
 export * from './invalid-lock-key.error.js';
+export * from './stale-fencing-token.error.js';

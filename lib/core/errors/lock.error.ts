@@ -7,6 +7,8 @@ export type LockErrorCode =
   | 'REDLOCK_CLOSED'
   | 'NODE_TIMEOUT'
   | 'NODE_NOT_READY'
+  | 'NODE_RESTARTED'
+  | 'STALE_FENCING_TOKEN'
   | 'INVALID_LOCK_KEY';
 
 /**

@@ -27,3 +27,18 @@ export class NodeNotReadyError extends LockError {
     this.node = node;
   }
 }
+
+/**
+ * A node's vote was not counted: it restarted less than `restartDelayMs` ago, and may have lost
+ * the keys of locks that are still valid (see the README's "Correctness" section).
+ */
+export class NodeRestartedError extends LockError {
+  /** The node, as `host:port`. */
+  readonly node: string;
+
+  constructor(node: string, reason: string) {
+    super('NODE_RESTARTED', `${node} does not count: ${reason}`);
+    this.name = 'NodeRestartedError';
+    this.node = node;
+  }
+}

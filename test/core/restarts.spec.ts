@@ -1,0 +1,135 @@
+import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
+import { Redlock, type RedlockOptions } from '../../lib/index.js';
+import { eventually } from '../support/eventually.js';
+import { NodeProbe } from '../support/node-probe.js';
+import { RedisCluster } from '../support/redis-nodes.js';
+import { useRedisNodes } from '../support/test-bed.js';
+
+/** A Redlock whose connections are all up and whose nodes' run_ids are known. */
+async function connected(make: (options?: RedlockOptions) => Redlock, options?: RedlockOptions) {
+  const redlock = make(options);
+  await (await redlock.acquire('warm-up', 1_000)).release();
+  return redlock;
+}
+
+/** Resolves once `redlock` has noticed that `node` restarted. */
+function noticedRestart(redlock: Redlock, node: string) {
+  return new Promise<number>((resolve) =>
+    redlock.on('nodeRestarted', (restarted, uncountedForMs) => {
+      if (restarted === node) resolve(uncountedForMs);
+    }),
+  );
+}
+
+describe('a node that restarts without its data (3 nodes, no persistence)', () => {
+  const bed = useRedisNodes(3, { retryCount: 0 });
+  const label = (index: number) => `127.0.0.1:${bed.cluster.servers[index].port}`;
+  afterEach(() => bed.cluster.heal());
+
+  /**
+   * The holder's key survives on node 0 only: node 2 never had it (planted away) and node 1
+   * restarts empty. Nodes 1 and 2 are then a majority that would grant the lock again.
+   */
+  const holdThenRestartNode1 = async (contender: Redlock) => {
+    const holder = await connected(bed.make);
+    const lock = await holder.acquire('order:1', 10_000);
+    await bed.probe.at(2).del('order:1');
+    const noticed = noticedRestart(contender, label(1));
+    await bed.cluster.servers[1].restart();
+    return { lock, noticed };
+  };
+
+  it('does not count its vote, so a held lock is not granted twice', async () => {
+    const contender = await connected(bed.make);
+    const { lock, noticed } = await holdThenRestartNode1(contender);
+    const uncountedForMs = await noticed;
+    expect(uncountedForMs).toBeGreaterThanOrEqual(59_000);
+    expect(uncountedForMs).toBeLessThanOrEqual(60_000);
+
+    const attempt = contender.acquire('order:1', 10_000);
+    await expect(attempt).rejects.toMatchObject({ code: 'RESOURCE_LOCKED' });
+    // Nodes 1 and 2 granted; the failed attempt released both again.
+    await eventually(async () =>
+      expect(await bed.probe.values('order:1')).toEqual([lock.value, null, null]),
+    );
+    expect(lock.validityMs).toBeGreaterThan(0);
+  });
+
+  it('grants it twice with restartDelayMs: 0 (the failure the delay prevents)', async () => {
+    const contender = await connected(bed.make, { restartDelayMs: 0 });
+    const { lock } = await holdThenRestartNode1(contender);
+    const second = await eventually(() => contender.acquire('order:1', 10_000), 10_000);
+    expect(lock.validityMs).toBeGreaterThan(0);
+    expect(second.value).not.toBe(lock.value);
+  });
+
+  it('counts the node again restartDelayMs after its start, and says why until then', async () => {
+    const redlock = await connected(bed.make, { restartDelayMs: 1_500 });
+    const noticed = noticedRestart(redlock, label(1));
+    await bed.cluster.servers[1].restart();
+    const uncountedForMs = await noticed;
+    expect(uncountedForMs).toBeGreaterThan(0);
+    expect(uncountedForMs).toBeLessThanOrEqual(1_500);
+    await bed.cluster.servers[2].kill();
+
+    // Node 0 alone counts now: no quorum, and the error names the restarted node.
+    const refused = await redlock.acquire('order:2', 5_000).catch((error: unknown) => error);
+    expect(refused).toMatchObject({ code: 'QUORUM_UNAVAILABLE' });
+    const failures = (refused as { nodeErrors: { node: string; error: Error }[] }).nodeErrors;
+    expect(failures).toContainEqual({
+      node: label(1),
+      error: expect.objectContaining({
+        code: 'NODE_RESTARTED',
+        message: expect.stringMatching(/count again in \d+ ms \(restartDelayMs\)/),
+      }),
+    });
+    const startedAt = performance.now();
+    const lock = await eventually(() => redlock.acquire('order:2', 5_000), 5_000);
+    expect(performance.now() - startedAt).toBeLessThanOrEqual(uncountedForMs + 100);
+    await lock.release();
+  });
+
+  it('does not delay nodes that are merely reconnected (same run_id)', async () => {
+    const redlock = await connected(bed.make, { restartDelayMs: 60_000 });
+    const restarts: string[] = [];
+    redlock.on('nodeRestarted', (node) => restarts.push(node));
+    // With node 2 gone, a lock needs node 1's vote.
+    await bed.cluster.servers[2].kill();
+    await bed.probe.at(1).client('KILL', 'TYPE', 'normal');
+    await eventually(async () => (await redlock.acquire('order:3', 5_000)).release(), 5_000);
+    expect(restarts).toEqual([]);
+  });
+});
+
+describe('fencing tokens while a minority of nodes restarts (5 nodes, AOF always)', () => {
+  let cluster: RedisCluster;
+  let probe: NodeProbe;
+  beforeAll(async () => {
+    cluster = await RedisCluster.start(5, { appendOnly: true });
+    probe = new NodeProbe(cluster.servers);
+    await probe.connect();
+  });
+  afterAll(async () => {
+    await probe.quit();
+    await cluster.stop();
+  });
+
+  it('strictly increase over serial grants from three clients', async () => {
+    // Persisted nodes keep their counters, so they may count again at once.
+    const clients = [0, 1, 2].map(
+      () => new Redlock(cluster.urls, { fencing: true, restartDelayMs: 0, retryCount: 50 }),
+    );
+    try {
+      const tokens: bigint[] = [];
+      for (let round = 0; round < 24; round++) {
+        if (round % 4 === 0) await cluster.servers[(round / 4) % 5].restart();
+        const lock = await clients[round % 3].acquire('order:9', 5_000);
+        tokens.push(lock.fencingToken!);
+        await lock.release();
+      }
+      for (let i = 1; i < tokens.length; i++) expect(tokens[i]).toBeGreaterThan(tokens[i - 1]);
+    } finally {
+      await Promise.all(clients.map((client) => client.quit()));
+    }
+  });
+});
