@@ -1,0 +1,267 @@
+/*
+ * The fault-injection suite (`npm run test:faults`): real redis-server nodes, worker processes
+ * contending for one lock and incrementing a counter under it, real faults (SIGKILL and
+ * restart, SIGSTOP of nodes and of lock holders, a TCP proxy adding latency or a partition),
+ * and a checker over the recorded history. Exits 0 when every scenario meets its expectation,
+ * including the calibration run, which must find the violation that fencing prevents.
+ */
+import { fork, type ChildProcess } from 'node:child_process';
+import { Redis } from 'ioredis';
+import { RedisCluster, RedisServer } from '../support/redis-nodes.js';
+import { checkHistory, type CheckReport, type ViolationKind } from './checker.js';
+import type { HistoryEvent } from './history.js';
+import { TcpProxy } from './tcp-proxy.js';
+import type { WorkerConfig, WorkerMessage } from './worker.js';
+
+/** The kinds of fault the suite injects. */
+type FaultKind =
+  | 'node SIGKILL + restart'
+  | 'node SIGSTOP'
+  | 'proxy latency'
+  | 'proxy partition'
+  | 'client SIGSTOP past ttl';
+
+interface Scenario {
+  readonly name: string;
+  readonly fencing: boolean;
+  readonly durationMs: number;
+  /** Node and network faults, injected at random while the workers run. */
+  readonly nodeFaults: boolean;
+  /** Pause a lock holder between its read and its write, for longer than its ttl. */
+  readonly pauseHoldersEvery: number;
+  /** `none`: the checker must find nothing. `violation`: it must find something (calibration). */
+  readonly expect: 'none' | 'violation';
+}
+
+const NODES = 5;
+const WORKERS = 4;
+const TTL_MS = 300;
+const WORK_MS = 5;
+const scale = Number(process.env.FAULTS_SCALE ?? 1);
+
+const SCENARIOS: readonly Scenario[] = [
+  {
+    name: 'every fault, fencing on',
+    fencing: true,
+    durationMs: 20_000 * scale,
+    nodeFaults: true,
+    pauseHoldersEvery: 25,
+    expect: 'none',
+  },
+  {
+    name: 'paused holders, fencing on',
+    fencing: true,
+    durationMs: 6_000 * scale,
+    nodeFaults: false,
+    pauseHoldersEvery: 8,
+    expect: 'none',
+  },
+  {
+    name: 'calibration: paused holders, fencing off',
+    fencing: false,
+    durationMs: 6_000 * scale,
+    nodeFaults: false,
+    pauseHoldersEvery: 8,
+    expect: 'violation',
+  },
+];
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+const between = (low: number, high: number) => low + Math.floor(Math.random() * (high - low));
+
+interface Outcome {
+  readonly scenario: Scenario;
+  readonly report: CheckReport;
+  readonly faults: Map<FaultKind, number>;
+  readonly acquireFailures: number;
+}
+
+async function runScenario(scenario: Scenario): Promise<Outcome> {
+  const cluster = await RedisCluster.start(NODES);
+  const storageServer = await RedisServer.start();
+  // Worker 0 reaches the last node through a proxy, for network faults on one link.
+  const proxy = await TcpProxy.start(cluster.servers[NODES - 1].port);
+  const faults = new Map<FaultKind, number>();
+  const count = (kind: FaultKind) => faults.set(kind, (faults.get(kind) ?? 0) + 1);
+  const events: HistoryEvent[] = [];
+  let acquireFailures = 0;
+  const workers: ChildProcess[] = [];
+  const paused = new Set<ChildProcess>();
+  let reads = 0;
+  let ready = 0;
+  let allReady!: () => void;
+  const everyoneReady = new Promise<void>((resolve) => (allReady = resolve));
+  try {
+    const done = Array.from({ length: WORKERS }, (_, id) => {
+      const nodes = cluster.urls.map((url, index) =>
+        id === 0 && index === NODES - 1 ? proxy.url : url,
+      );
+      const config: WorkerConfig = {
+        id,
+        nodes,
+        storage: storageServer.url,
+        fencing: scenario.fencing,
+        ttlMs: TTL_MS,
+        workMs: WORK_MS,
+        restartDelayMs: 3 * TTL_MS,
+        pausable: true,
+      };
+      const child = fork(new URL('./worker.js', import.meta.url), [JSON.stringify(config)], {
+        stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+      });
+      workers.push(child);
+      return new Promise<void>((resolve, reject) => {
+        child.on('message', (message: WorkerMessage) => {
+          if (message.type === 'event') events.push(message.event);
+          else if (message.type === 'ready' && ++ready === WORKERS) allReady();
+          else if (message.type === 'acquire-failed') acquireFailures++;
+          else if (message.type === 'read-done') {
+            // The holder has read and is about to write: freeze it for longer than its ttl.
+            if (++reads % scenario.pauseHoldersEvery === 0 && !paused.has(child)) {
+              paused.add(child);
+              child.kill('SIGSTOP');
+              count('client SIGSTOP past ttl');
+              setTimeout(
+                () => {
+                  child.kill('SIGCONT');
+                  paused.delete(child);
+                },
+                between(2 * TTL_MS, 4 * TTL_MS),
+              );
+            }
+          } else if (message.type === 'done') resolve();
+        });
+        child.on('exit', (code) =>
+          code === 0 ? resolve() : reject(new Error(`worker ${id} exited with ${code}`)),
+        );
+      });
+    });
+
+    await everyoneReady;
+    for (const worker of workers) worker.send({ type: 'start' });
+    const deadline = performance.now() + scenario.durationMs;
+    if (scenario.nodeFaults) {
+      await injectNodeFaults(cluster, proxy, deadline, count);
+    } else {
+      await sleep(scenario.durationMs);
+    }
+    for (const worker of workers) worker.send({ type: 'stop' });
+    await Promise.all(done);
+
+    const storage = new Redis(storageServer.url);
+    const finalValue = Number((await storage.get('faults:counter')) ?? 0);
+    storage.disconnect();
+    return { scenario, report: checkHistory(events, finalValue), faults, acquireFailures };
+  } finally {
+    for (const worker of workers) {
+      worker.kill('SIGCONT');
+      worker.kill('SIGKILL');
+    }
+    await proxy.close();
+    await storageServer.stop();
+    await cluster.stop();
+  }
+}
+
+/**
+ * Injects node and network faults until `deadline`, never more than a minority of nodes at a
+ * time: SIGKILL then restart (the node comes back empty), SIGSTOP then SIGCONT, and on one
+ * client's link latency or a partition.
+ */
+async function injectNodeFaults(
+  cluster: RedisCluster,
+  proxy: TcpProxy,
+  deadline: number,
+  count: (kind: FaultKind) => void,
+): Promise<void> {
+  const busy = new Set<number>();
+  const running: Promise<void>[] = [];
+  const kinds: FaultKind[] = [
+    'node SIGKILL + restart',
+    'node SIGSTOP',
+    'proxy latency',
+    'proxy partition',
+  ];
+  let proxyBusy = false;
+  while (performance.now() < deadline) {
+    await sleep(between(150, 400));
+    const kind = kinds[between(0, kinds.length)];
+    if (kind === 'proxy latency' || kind === 'proxy partition') {
+      if (proxyBusy) continue;
+      proxyBusy = true;
+      count(kind);
+      proxy.set(
+        kind === 'proxy latency'
+          ? { kind: 'latency', ms: between(20, 150) }
+          : { kind: 'blackhole' },
+      );
+      running.push(
+        sleep(between(300, 1_000)).then(() => {
+          proxy.set({ kind: 'pass' });
+          proxyBusy = false;
+        }),
+      );
+      continue;
+    }
+    if (busy.size >= Math.floor(NODES / 2)) continue;
+    const free = [...Array(NODES).keys()].filter((index) => !busy.has(index));
+    const index = free[between(0, free.length)];
+    const server = cluster.servers[index];
+    busy.add(index);
+    count(kind);
+    const fault =
+      kind === 'node SIGSTOP'
+        ? (async () => {
+            server.pause();
+            await sleep(between(200, 800));
+            server.resume();
+          })()
+        : (async () => {
+            await server.kill();
+            await sleep(between(100, 600));
+            await server.restart();
+          })();
+    running.push(fault.finally(() => busy.delete(index)));
+  }
+  await Promise.all(running);
+}
+
+function summarize(outcome: Outcome): boolean {
+  const { scenario, report, faults, acquireFailures } = outcome;
+  const byKind = new Map<ViolationKind, number>();
+  for (const violation of report.violations) {
+    byKind.set(violation.kind, (byKind.get(violation.kind) ?? 0) + 1);
+  }
+  const passed =
+    scenario.expect === 'none' ? report.violations.length === 0 : report.violations.length > 0;
+  const list = (map: Map<string, number>) =>
+    map.size === 0 ? 'none' : [...map].map(([kind, n]) => `${kind} ×${n}`).join(', ');
+  console.log(
+    `\n${passed ? 'PASS' : 'FAIL'}  ${scenario.name} (fencing ${scenario.fencing ? 'on' : 'off'}, ${scenario.durationMs / 1000} s)`,
+  );
+  console.log(
+    `  grants ${report.grants}, accepted writes ${report.acceptedWrites}, refused stale accesses ${report.refused}, writes after validity ${report.lateWrites}, failed acquisitions ${acquireFailures}`,
+  );
+  console.log(`  faults: ${list(faults)}`);
+  console.log(
+    `  violations: ${list(byKind)}${scenario.expect === 'violation' ? ' (expected: this run calibrates the checker)' : ''}`,
+  );
+  for (const violation of report.violations.slice(0, 3))
+    console.log(`    ${violation.kind}: ${violation.detail}`);
+  return passed;
+}
+
+async function main(): Promise<void> {
+  console.log(`Fault suite: ${NODES} nodes, ${WORKERS} worker processes, ttl ${TTL_MS} ms`);
+  let allPassed = true;
+  for (const scenario of SCENARIOS) {
+    allPassed = summarize(await runScenario(scenario)) && allPassed;
+  }
+  console.log(allPassed ? '\nAll scenarios met their expectation.' : '\nSome scenarios failed.');
+  process.exitCode = allPassed ? 0 : 1;
+}
+
+main().catch((error: unknown) => {
+  console.error(error);
+  process.exitCode = 1;
+});

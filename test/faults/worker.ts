@@ -1,0 +1,163 @@
+/*
+ * One fault-suite client, as a child process (so that it can really be paused with SIGSTOP):
+ * acquires the lock on the shared counter, reads it, works, writes it plus one, releases, and
+ * reports every step to the parent over IPC. Started by run.ts.
+ */
+import { Redis } from 'ioredis';
+import { FencedRedisStore, Redlock, StaleFencingTokenError, type Lock } from '../../lib/index.js';
+import { monotonicMs, type HistoryEvent } from './history.js';
+
+/** What the parent tells a worker (JSON in argv[2]). */
+export interface WorkerConfig {
+  readonly id: number;
+  /** The lock nodes, some possibly through a proxy. */
+  readonly nodes: readonly string[];
+  /** The storage holding the protected counter. */
+  readonly storage: string;
+  readonly fencing: boolean;
+  readonly ttlMs: number;
+  readonly workMs: number;
+  readonly restartDelayMs: number;
+  /** Report `read-done` after each read, and wait `workMs` after it: the parent may pause us. */
+  readonly pausable: boolean;
+}
+
+/** Messages from a worker to the parent. */
+export type WorkerMessage =
+  | { type: 'event'; event: HistoryEvent }
+  | { type: 'read-done' }
+  | { type: 'acquire-failed'; code: string }
+  | { type: 'ready' }
+  | { type: 'done' };
+
+const RESOURCE = 'faults:counter';
+const config = JSON.parse(process.argv[2]) as WorkerConfig;
+const send = (message: WorkerMessage) => process.send!(message);
+const record = (event: HistoryEvent) => send({ type: 'event', event });
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+let stopping = false;
+let start!: () => void;
+const started = new Promise<void>((resolve) => (start = resolve));
+process.on('message', (message: { type: string }) => {
+  if (message.type === 'start') start();
+  if (message.type === 'stop') stopping = true;
+});
+
+const redlock = new Redlock(config.nodes as string[], {
+  fencing: config.fencing,
+  restartDelayMs: config.restartDelayMs,
+  nodeTimeoutMs: 100,
+  retryCount: -1,
+  retryDelayMs: 5,
+  retryJitterMs: 10,
+  waitMs: 1_000,
+});
+redlock.on('nodeError', () => undefined);
+const storage = new Redis(config.storage);
+const store = new FencedRedisStore(storage);
+
+/** Reads the counter; `undefined` if the fenced storage refused the token. */
+async function read(lock: Lock): Promise<number | undefined> {
+  const sentAt = monotonicMs();
+  const token = lock.fencingToken;
+  try {
+    const raw =
+      token === undefined ? await storage.get(RESOURCE) : await store.get(RESOURCE, token);
+    const value = Number(raw ?? 0);
+    record({
+      type: 'read',
+      worker: config.id,
+      lock: lock.value,
+      sentAt,
+      at: monotonicMs(),
+      value,
+      token: token?.toString(),
+    });
+    return value;
+  } catch (error) {
+    if (!(error instanceof StaleFencingTokenError)) throw error;
+    record({
+      type: 'refused',
+      worker: config.id,
+      lock: lock.value,
+      sentAt,
+      at: monotonicMs(),
+      token: String(token),
+    });
+    return undefined;
+  }
+}
+
+async function write(lock: Lock, value: number): Promise<void> {
+  const sentAt = monotonicMs();
+  const token = lock.fencingToken;
+  try {
+    if (token === undefined) await storage.set(RESOURCE, String(value));
+    else await store.set(RESOURCE, String(value), token);
+    record({
+      type: 'write',
+      worker: config.id,
+      lock: lock.value,
+      sentAt,
+      at: monotonicMs(),
+      value,
+      token: token?.toString(),
+    });
+  } catch (error) {
+    if (!(error instanceof StaleFencingTokenError)) throw error;
+    record({
+      type: 'refused',
+      worker: config.id,
+      lock: lock.value,
+      sentAt,
+      at: monotonicMs(),
+      token: String(token),
+    });
+  }
+}
+
+async function main(): Promise<void> {
+  // Connect to every node (and learn their run_ids) before the clock starts.
+  await (await redlock.acquire(`faults:warm-up:${config.id}`, 1_000)).release();
+  await storage.ping();
+  send({ type: 'ready' });
+  await started;
+  while (!stopping) {
+    const startedAt = monotonicMs();
+    let lock: Lock;
+    try {
+      lock = await redlock.acquire(RESOURCE, config.ttlMs);
+    } catch (error) {
+      send({ type: 'acquire-failed', code: (error as { code?: string }).code ?? String(error) });
+      continue;
+    }
+    const at = monotonicMs();
+    record({
+      type: 'grant',
+      worker: config.id,
+      lock: lock.value,
+      startedAt,
+      at,
+      validUntil: at + lock.validityMs,
+      token: lock.fencingToken?.toString(),
+    });
+    const value = await read(lock);
+    if (value !== undefined) {
+      if (config.pausable) send({ type: 'read-done' });
+      await sleep(config.workMs);
+      await write(lock, value + 1);
+    }
+    record({ type: 'release', worker: config.id, lock: lock.value, at: monotonicMs() });
+    await lock.release();
+  }
+  await redlock.quit();
+  await storage.quit();
+  send({ type: 'done' });
+  process.disconnect();
+}
+
+main().catch((error: unknown) => {
+  console.error(`worker ${config.id} failed:`, error);
+  process.exit(1);
+});
