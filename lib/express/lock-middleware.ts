@@ -1,7 +1,11 @@
 import { assertTtl } from '../core/arguments.js';
 import type { Lock } from '../core/lock.js';
 import { assertAcquireOptions, type AcquireOptions } from '../core/options.js';
-import { lockErrorResponse, type LockHttpOptions } from '../http/lock-error-response.js';
+import {
+  assertLockHttpOptions,
+  lockErrorResponse,
+  type LockHttpOptions,
+} from '../http/lock-error-response.js';
 import { responseClosed, type RawResponse, type RequestLock } from '../http/lock-http-types.js';
 import { requestKeyResolver, type RequestLike } from '../keys/request-key-template.js';
 
@@ -53,6 +57,7 @@ export function lockMiddleware(options: LockMiddlewareOptions) {
   }
   assertTtl('ttlMs', ttlMs);
   assertAcquireOptions(acquireOptions);
+  assertLockHttpOptions({ unavailableStatus });
   const resolveKeys = requestKeyResolver(key, 'lockMiddleware');
   const httpOptions = { unavailableStatus };
 

@@ -15,6 +15,16 @@ export interface LockHttpOptions {
   unavailableStatus?: 423 | 503;
 }
 
+/** Checks `unavailableStatus` (before any request): 423, 503, or nothing. */
+export function assertLockHttpOptions(options: LockHttpOptions): void {
+  const status: unknown = options.unavailableStatus;
+  if (status !== undefined && status !== 423 && status !== 503) {
+    throw new RangeError(
+      `Expected \`unavailableStatus\` to be 423 or 503, got ${JSON.stringify(status) ?? typeof status}`,
+    );
+  }
+}
+
 /** The JSON body of a lock failure. */
 export interface LockErrorBody {
   statusCode: number;

@@ -1,7 +1,7 @@
 import { SetMetadata } from '@nestjs/common';
 import { assertTtl } from '../core/arguments.js';
 import { assertAcquireOptions, type AcquireOptions } from '../core/options.js';
-import type { LockHttpOptions } from '../http/lock-error-response.js';
+import { assertLockHttpOptions, type LockHttpOptions } from '../http/lock-error-response.js';
 import {
   requestKeyResolver,
   type RequestKeys,
@@ -38,6 +38,7 @@ export function LockRoute(
   options: LockRouteOptions = {},
 ): MethodDecorator & ClassDecorator {
   assertAcquireOptions(options);
+  assertLockHttpOptions(options);
   if (options.ttlMs !== undefined) assertTtl('ttlMs', options.ttlMs);
   const metadata: LockRouteMetadata = {
     resolveKeys: requestKeyResolver(keys, '@LockRoute'),

@@ -3,7 +3,7 @@ import { assertTtl } from '../core/arguments.js';
 import { namingWhere } from './argument-error.js';
 import type { RedlockOptions } from '../core/options.js';
 import type { RedisNodeSpec } from '../core/redis-node.js';
-import type { LockHttpOptions } from '../http/lock-error-response.js';
+import { assertLockHttpOptions, type LockHttpOptions } from '../http/lock-error-response.js';
 
 /** Options of `RedlockModule`: the nodes, the engine's options, and the module's own. */
 export interface RedlockModuleOptions extends RedlockOptions, LockHttpOptions {
@@ -63,7 +63,10 @@ export function resolveModuleOptions(options: RedlockModuleOptions): ResolvedRed
     throw new TypeError('RedlockModule: expected the options to be an object with `nodes`');
   }
   const { defaultTtlMs = 10_000, keyPrefix = '' } = options;
-  namingWhere('RedlockModule', () => assertTtl('defaultTtlMs', defaultTtlMs));
+  namingWhere('RedlockModule', () => {
+    assertTtl('defaultTtlMs', defaultTtlMs);
+    assertLockHttpOptions(options);
+  });
   if (typeof keyPrefix !== 'string') {
     throw new TypeError(
       `RedlockModule: expected \`keyPrefix\` to be a string, got ${typeof keyPrefix}`,
