@@ -3,10 +3,12 @@ import { Redis } from 'ioredis';
 import {
   FencedRedisStore,
   fencingCounterKey,
+  Redlock,
   StaleFencingTokenError,
   type Lock,
 } from '../../lib/index.js';
 import { eventually } from '../support/eventually.js';
+import { TcpProxy } from '../support/tcp-proxy.js';
 import { useRedisNodes } from '../support/test-bed.js';
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -95,6 +97,34 @@ describe('fencing tokens (5 nodes)', () => {
     // may skip numbers, never repeat).
     const counters = await bed.probe.values(fencingCounterKey('order:5'));
     expect(counters.slice(0, 3)).toEqual([null, null, null]);
+  });
+
+  it('refuses a lock whose token is confirmed only after its validity ran out', async () => {
+    // Three of the five nodes are 100 ms away each way: phase 1 wins its quorum at about
+    // 200 ms, within the 300 ms ttl; phase 2's quorum answers at about 400 ms, past it.
+    const proxies = await Promise.all(
+      [2, 3, 4].map((index) => TcpProxy.start(bed.cluster.servers[index].port)),
+    );
+    const urls = [...bed.cluster.urls.slice(0, 2), ...proxies.map((proxy) => proxy.url)];
+    const slow = new Redlock(urls, { fencing: true, retryCount: 0, nodeTimeoutMs: 2_000 });
+    try {
+      await (await slow.acquire('warm-up', 1_000)).release();
+      for (const proxy of proxies) proxy.set({ kind: 'latency', ms: 100 });
+      const refused = slow.acquire('order:7', 300);
+      await expect(refused).rejects.toMatchObject({
+        code: 'QUORUM_UNAVAILABLE',
+        message: expect.stringMatching(
+          /confirmed the fencing token, after \d+ ms of the 300 ms ttl/,
+        ),
+      });
+      // Released everywhere.
+      await eventually(async () =>
+        expect(await bed.probe.values('order:7')).toEqual(Array(5).fill(null)),
+      );
+    } finally {
+      await slow.quit();
+      await Promise.all(proxies.map((proxy) => proxy.close()));
+    }
   });
 
   describe('with FencedRedisStore', () => {

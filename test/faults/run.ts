@@ -10,7 +10,7 @@ import { Redis } from 'ioredis';
 import { RedisCluster, RedisServer } from '../support/redis-nodes.js';
 import { checkHistory, type CheckReport, type ViolationKind } from './checker.js';
 import type { HistoryEvent } from './history.js';
-import { TcpProxy } from './tcp-proxy.js';
+import { TcpProxy } from '../support/tcp-proxy.js';
 import type { WorkerConfig, WorkerMessage } from './worker.js';
 
 /** The kinds of fault the suite injects. */
