@@ -6,7 +6,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { RedisCluster } from '../test/support/redis-nodes.js';
-import { nodeRedlock, ours, rawFloor, sesame, type Contender } from './contenders.js';
+import { nodeRedlock, ours, oursFenced, rawFloor, sesame, type Contender } from './contenders.js';
 import { contention, loops, withNodeDown, type Measurement } from './scenarios.js';
 
 const DURATION_MS = Number(process.env.BENCH_DURATION_MS ?? 1_000);
@@ -113,7 +113,8 @@ function markdownReport(
         `${t.pass ? 'PASS' : 'FAIL'} |`,
     ),
     '',
-    'Scenarios: `sequential-N`, one loop acquiring and releasing on N nodes; `concurrent64-3`, 64 ' +
+    'Scenarios: `sequential-N`, one loop acquiring and releasing on N nodes; `fencing-3`, the ' +
+      'same on 3 nodes with and without fencing tokens (ours only: the peers have none); `concurrent64-3`, 64 ' +
       'loops on distinct keys; `contention8-3`, 8 clients on one key, each holding it for a ' +
       'read-sleep(1 ms)-write of a shared counter (retry delay 10 ms + up to 10 ms jitter for ' +
       'all); `node-down-3`, one of 3 nodes SIGKILLed under a running client; ' +
@@ -152,6 +153,9 @@ async function main(): Promise<void> {
     );
     await run('sequential, 5 nodes', all, (c) =>
       loops(c, five.urls, 'sequential-5', 1, DURATION_MS),
+    );
+    await run('sequential with fencing, 3 nodes', [ours, oursFenced], (c) =>
+      loops(c, three.urls, 'fencing-3', 1, DURATION_MS),
     );
     await run('64 concurrent, 3 nodes', all, (c) =>
       loops(c, three.urls, 'concurrent64-3', 64, DURATION_MS),
@@ -207,6 +211,14 @@ async function main(): Promise<void> {
       name: 'concurrent64-3 vs best peer',
       value: ratio('concurrent64-3', bestPeer),
       atLeast: 1.5,
+    },
+    {
+      // Informational floor: fencing adds a second round trip, so about half the rate.
+      name: 'fencing-3: fenced vs plain',
+      value:
+        1 /
+        ratio('fencing-3', (round) => round.find((m) => m.library === oursFenced.name)!.opsPerSec),
+      atLeast: 0.4,
     },
     { name: 'node-down-3 p99 ms', value: find('node-down-3', ours.name).latencyMs.p99, atMost: 5 },
     {
