@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { Cluster } from 'ioredis';
-import { CrossSlotError, Redlock } from '../../lib/index.js';
+import { CrossSlotError, fencingCounterKey, Redlock } from '../../lib/index.js';
 import { hashSlot } from '../../lib/core/hash-slot.js';
 import { startRedisClusterMode } from '../support/redis-cluster-mode.js';
 import type { RedisCluster } from '../support/redis-nodes.js';
@@ -60,6 +60,25 @@ describe('a Redis Cluster as a node (real 3-master cluster)', () => {
     const lock = await redlock.acquire(['{order:9}:items', '{order:9}:payment'], 5_000);
     expect(await cluster.get('{order:9}:payment')).toBe(lock.value);
     await expect(lock.release()).resolves.toBe(true);
+  });
+
+  it('fences a resource with a hash tag, whose counter shares its slot', async () => {
+    const first = await redlock.acquire('{order:5}', 5_000, { fencing: true });
+    await first.release();
+    const second = await redlock.acquire('{order:5}', 5_000, { fencing: true });
+    await second.release();
+    expect([first.fencingToken, second.fencingToken]).toEqual([1n, 2n]);
+    expect(await cluster.get(fencingCounterKey('{order:5}'))).toBe('2');
+  });
+
+  it('refuses to fence a resource without a hash tag, naming the fix', async () => {
+    expect(hashSlot('order:6')).not.toBe(hashSlot(fencingCounterKey('order:6')));
+    const error = await redlock
+      .acquire('order:6', 5_000, { fencing: true })
+      .catch((caught: unknown) => caught);
+    expect(error).toBeInstanceOf(CrossSlotError);
+    expect((error as Error).message).toMatch(/With fencing.*"order:6".*hash tag/);
+    expect(await cluster.get('order:6')).toBeNull();
   });
 
   it("leaves the caller's Cluster open after quit()", async () => {
