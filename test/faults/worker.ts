@@ -57,65 +57,42 @@ redlock.on('nodeError', () => undefined);
 const storage = new Redis(config.storage);
 const store = new FencedRedisStore(storage);
 
-/** Reads the counter; `undefined` if the fenced storage refused the token. */
-async function read(lock: Lock): Promise<number | undefined> {
+/**
+ * Runs one access of the counter under `lock` and records it: accepted, with the value read or
+ * written, or refused by the fenced storage (then `undefined`).
+ */
+async function access(
+  lock: Lock,
+  type: 'read' | 'write',
+  perform: (token: bigint | undefined) => Promise<number>,
+): Promise<number | undefined> {
   const sentAt = monotonicMs();
   const token = lock.fencingToken;
+  const common = { worker: config.id, lock: lock.value, sentAt };
   try {
-    const raw =
-      token === undefined ? await storage.get(RESOURCE) : await store.get(RESOURCE, token);
-    const value = Number(raw ?? 0);
-    record({
-      type: 'read',
-      worker: config.id,
-      lock: lock.value,
-      sentAt,
-      at: monotonicMs(),
-      value,
-      token: token?.toString(),
-    });
+    const value = await perform(token);
+    record({ type, ...common, at: monotonicMs(), value, token: token?.toString() });
     return value;
   } catch (error) {
     if (!(error instanceof StaleFencingTokenError)) throw error;
-    record({
-      type: 'refused',
-      worker: config.id,
-      lock: lock.value,
-      sentAt,
-      at: monotonicMs(),
-      token: String(token),
-    });
+    record({ type: 'refused', ...common, at: monotonicMs(), token: String(token) });
     return undefined;
   }
 }
 
-async function write(lock: Lock, value: number): Promise<void> {
-  const sentAt = monotonicMs();
-  const token = lock.fencingToken;
-  try {
+const read = (lock: Lock) =>
+  access(lock, 'read', async (token) => {
+    const raw =
+      token === undefined ? await storage.get(RESOURCE) : await store.get(RESOURCE, token);
+    return Number(raw ?? 0);
+  });
+
+const write = (lock: Lock, value: number) =>
+  access(lock, 'write', async (token) => {
     if (token === undefined) await storage.set(RESOURCE, String(value));
     else await store.set(RESOURCE, String(value), token);
-    record({
-      type: 'write',
-      worker: config.id,
-      lock: lock.value,
-      sentAt,
-      at: monotonicMs(),
-      value,
-      token: token?.toString(),
-    });
-  } catch (error) {
-    if (!(error instanceof StaleFencingTokenError)) throw error;
-    record({
-      type: 'refused',
-      worker: config.id,
-      lock: lock.value,
-      sentAt,
-      at: monotonicMs(),
-      token: String(token),
-    });
-  }
-}
+    return value;
+  });
 
 async function main(): Promise<void> {
   // Connect to every node (and learn their run_ids) before the clock starts.
