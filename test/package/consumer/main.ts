@@ -1,0 +1,79 @@
+// A consumer of the packed package: a Nest app using the module, @WithLock, LockInterceptor
+// and @LockRoute, and the core and express entry points. Compiled and run by consumers.spec.ts
+// in throwaway projects (CommonJS with Nest 11, ES modules with Nest 12).
+import 'reflect-metadata';
+import { Controller, Injectable, Module, Param, Post, UseInterceptors } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import type { AddressInfo } from 'node:net';
+import {
+  LockInterceptor,
+  LockRoute,
+  RedlockModule,
+  RedlockService,
+  WithLock,
+} from 'nestjs-redlock';
+import { Redlock, type Lock } from 'nestjs-redlock/core';
+import { lockMiddleware } from 'nestjs-redlock/express';
+
+const nodes = process.env.REDLOCK_NODES!.split(',');
+
+@Injectable()
+class Orders {
+  constructor(private readonly redlock: RedlockService) {}
+
+  @WithLock('order:<id>', { fencing: true })
+  async pay(id: string): Promise<{ id: string; token: string }> {
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    return { id, token: String(this.redlock.current()?.lock.fencingToken) };
+  }
+}
+
+@Controller('orders')
+@UseInterceptors(LockInterceptor)
+class OrdersController {
+  constructor(private readonly orders: Orders) {}
+
+  @Post(':id/pay')
+  @LockRoute('route:<params.id>', { retryCount: 0 })
+  pay(@Param('id') id: string) {
+    return this.orders.pay(id);
+  }
+}
+
+@Module({
+  imports: [RedlockModule.forRoot(nodes, { logger: false })],
+  controllers: [OrdersController],
+  providers: [Orders],
+})
+class AppModule {}
+
+async function main(): Promise<void> {
+  const app = await NestFactory.create(AppModule, { logger: false });
+  await app.listen(0, '127.0.0.1');
+  const { port } = app.getHttpServer().address() as AddressInfo;
+  const pay = async () => {
+    const response = await fetch(`http://127.0.0.1:${port}/orders/7/pay`, { method: 'POST' });
+    return { status: response.status, body: (await response.json()) as { token?: string } };
+  };
+  const concurrent = await Promise.all([pay(), pay()]);
+  const next = await pay();
+
+  const redlock = new Redlock(nodes);
+  const lock: Lock = await redlock.acquire('direct', 1_000);
+  const released = await lock.release();
+  await redlock.quit();
+  await app.close();
+  console.log(
+    JSON.stringify({
+      statuses: concurrent.map((answer) => answer.status).sort(),
+      tokens: [...concurrent, next].map((answer) => answer.body.token).filter(Boolean),
+      released,
+      middleware: typeof lockMiddleware,
+    }),
+  );
+}
+
+main().catch((error: unknown) => {
+  console.error(error);
+  process.exit(1);
+});
