@@ -11,6 +11,7 @@ export default {
     '^nestjs-redlock$': '<rootDir>/lib/index.ts',
     '^nestjs-redlock/core$': '<rootDir>/lib/core/index.ts',
     '^nestjs-redlock/express$': '<rootDir>/lib/express/index.ts',
+    '^nestjs-redlock/terminus$': '<rootDir>/lib/terminus/index.ts',
     '^(\\.{1,2}/.*)\\.js$': '$1',
   },
   transform: {

@@ -33,7 +33,7 @@ describe('the README examples', () => {
     const read = (file: string) =>
       readFileSync(new URL(`../examples/${file}`, import.meta.url), 'utf8');
     const found = new Map(
-      ['quick-start.ts', 'nest-orders.ts', 'http.ts', 'fencing.ts'].flatMap((file) => [
+      ['quick-start.ts', 'nest-orders.ts', 'http.ts', 'fencing.ts', 'health.ts'].flatMap((file) => [
         ...regions(read(file)),
       ]),
     );
@@ -44,6 +44,7 @@ describe('the README examples', () => {
       'express',
       'nest-interceptor',
       'fencing',
+      'health',
     ]);
     for (const code of found.values()) expect(readme).toContain(code);
   });
@@ -132,6 +133,28 @@ describe('the README examples', () => {
       expect(results.sort((a, b) => a - b)).toEqual([10, 20, 30, 40, 50]);
     } finally {
       await fencing.shutdown();
+    }
+  });
+
+  it('health: GET /health answers up with every node', async () => {
+    const { HealthModule } = await import('../examples/health.js');
+    const { Test } = await import('@nestjs/testing');
+    const { RedlockModule } = await import('../lib/index.js');
+    const request = (await import('supertest')).default;
+    const moduleRef = await Test.createTestingModule({
+      imports: [
+        RedlockModule.forRoot(cluster.urls, { logger: false, isGlobal: true }),
+        HealthModule,
+      ],
+    }).compile();
+    const app = moduleRef.createNestApplication({ logger: false });
+    await app.init();
+    try {
+      const response = await request(app.getHttpServer()).get('/health');
+      expect(response.status).toBe(200);
+      expect(response.body.info.redlock).toMatchObject({ status: 'up', quorum: 2, up: 3 });
+    } finally {
+      await app.close();
     }
   });
 });

@@ -13,3 +13,4 @@ export { parseRedisUrl, type RedisNodeSpec } from './redis-node.js';
 export { MAX_RESOURCE_BYTES } from './arguments.js';
 export { fencingCounterKey } from './fencing-counter-key.js';
 export { FencedRedisStore, FENCE_SEEN_SUFFIX } from './fenced-redis-store.js';
+export type { NodeHealth, RedlockHealth } from './redlock-health.js';

@@ -1,5 +1,6 @@
 import { Cluster, Redis, type RedisOptions } from 'ioredis';
-import { NodeNotReadyError, NodeRestartedError } from './errors/index.js';
+import { NodeNotReadyError, NodeRestartedError, NodeTimeoutError } from './errors/index.js';
+import type { NodeHealth } from './redlock-health.js';
 import { monotonicNow } from './clock.js';
 import { ALL_SCRIPTS, type LuaScript } from './scripts.js';
 import { UnansweredCommands } from './unanswered-commands.js';
@@ -177,6 +178,36 @@ export class RedisNode {
         throw new NodeNotReadyError(this.label, `status: ${this.client.status}`);
       return this.evaluate<Reply>(script, keys, args, stillWanted, monotonicNow());
     });
+  }
+
+  /**
+   * Sends PING and reports whether the node answered within `timeoutMs` and counts (a node
+   * that just restarted answers but does not count). Never rejects; leaves no timer.
+   */
+  async health(timeoutMs: number): Promise<NodeHealth> {
+    const node = this.label;
+    const startedAt = monotonicNow();
+    let timer: NodeJS.Timeout | undefined;
+    const timedOut = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new NodeTimeoutError(node, timeoutMs)), timeoutMs);
+    });
+    try {
+      // Right after start, the first connection may still be on its way: wait for it.
+      if (this.firstConnection) await Promise.race([this.firstConnection, timedOut]);
+      if (this.client.status !== 'ready') {
+        return { node, up: false, error: `not ready (status: ${this.client.status})` };
+      }
+      await Promise.race([this.client.ping(), timedOut]);
+      const latencyMs = Math.round((monotonicNow() - startedAt) * 100) / 100;
+      const uncounted = this.uncountedReason();
+      return uncounted
+        ? { node, up: false, latencyMs, error: uncounted.message }
+        : { node, up: true, latencyMs };
+    } catch (error) {
+      return { node, up: false, error: error instanceof Error ? error.message : String(error) };
+    } finally {
+      clearTimeout(timer);
+    }
   }
 
   /** Closes the connection if this node owns it; a caller's instance is left open. */

@@ -23,6 +23,7 @@ import {
 } from './options.js';
 import { collectVotes, type Tally } from './quorum.js';
 import { RedisNode, type RedisNodeSpec } from './redis-node.js';
+import type { RedlockHealth } from './redlock-health.js';
 import { retryAfterMs } from './retry-after.js';
 import { fencingCounterKey } from './fencing-counter-key.js';
 import {
@@ -331,6 +332,21 @@ export class Redlock extends EventEmitter<RedlockEvents> implements LockOwner {
       await keeper.stop();
       await this.release(lock);
     }
+  }
+
+  /**
+   * Checks every node with PING (each within `nodeTimeoutMs`), for health endpoints: which
+   * nodes are up, and whether a quorum of them is. Never rejects.
+   *
+   * @example
+   * const { quorumReachable, nodes } = await redlock.health();
+   */
+  async health(): Promise<RedlockHealth> {
+    const nodes = await Promise.all(
+      this.nodes.map((node) => node.health(this.options.nodeTimeoutMs)),
+    );
+    const up = nodes.filter((node) => node.up).length;
+    return { quorumReachable: up >= this.quorum, quorum: this.quorum, up, nodes };
   }
 
   /**

@@ -23,8 +23,8 @@ interface Consumer {
  * The packed package, as npm publishes it: its contents, and two throwaway projects that
  * install the tarball from disk and use it: CommonJS with Nest 11 (the `require` build) and ES
  * modules with Nest 12, compiled with `moduleResolution: nodenext` (the `import` build). Each
- * boots a Nest app with the module, `@WithLock`, `LockInterceptor` and `@LockRoute` against real
- * Redis nodes. The projects install their other dependencies from the registry (npm's cache
+ * boots a Nest app with the module, `@WithLock`, `LockInterceptor`, `@LockRoute` and the
+ * terminus health indicator (terminus 11 and 12) against real Redis nodes. The projects install their other dependencies from the registry (npm's cache
  * makes repeated runs fast).
  */
 describe('the packed package', () => {
@@ -105,6 +105,7 @@ describe('the packed package', () => {
             '@nestjs/common': nest,
             '@nestjs/core': nest,
             '@nestjs/platform-express': nest,
+            '@nestjs/terminus': nest,
             ioredis: '^5.0.0',
             'reflect-metadata': '^0.2.0',
             rxjs: '^7.8.0',
@@ -149,6 +150,7 @@ describe('the packed package', () => {
         tokens: string[];
         released: boolean;
         middleware: string;
+        health: unknown[];
       };
       expect({ name, ...result }).toEqual({
         name,
@@ -156,6 +158,7 @@ describe('the packed package', () => {
         tokens: expect.arrayContaining([expect.stringMatching(/^\d+$/)]),
         released: true,
         middleware: 'function',
+        health: [200, 'up', 3],
       });
       // Each project's second payment gets a larger fencing token than its first.
       const [first, second] = result.tokens.map(BigInt);

@@ -2,7 +2,8 @@
 // and @LockRoute, and the core and express entry points. Compiled and run by consumers.spec.ts
 // in throwaway projects (CommonJS with Nest 11, ES modules with Nest 12).
 import 'reflect-metadata';
-import { Controller, Injectable, Module, Param, Post, UseInterceptors } from '@nestjs/common';
+import { Controller, Get, Injectable, Module, Param, Post, UseInterceptors } from '@nestjs/common';
+import { HealthCheck, HealthCheckService, TerminusModule } from '@nestjs/terminus';
 import { NestFactory } from '@nestjs/core';
 import type { AddressInfo } from 'node:net';
 import {
@@ -14,6 +15,7 @@ import {
 } from 'nestjs-redlock';
 import { Redlock, type Lock } from 'nestjs-redlock/core';
 import { lockMiddleware } from 'nestjs-redlock/express';
+import { RedlockHealthIndicator } from 'nestjs-redlock/terminus';
 
 const nodes = process.env.REDLOCK_NODES!.split(',');
 
@@ -40,10 +42,24 @@ class OrdersController {
   }
 }
 
+@Controller('health')
+class HealthController {
+  constructor(
+    private readonly health: HealthCheckService,
+    private readonly redlock: RedlockHealthIndicator,
+  ) {}
+
+  @Get()
+  @HealthCheck()
+  check() {
+    return this.health.check([() => this.redlock.isHealthy()]);
+  }
+}
+
 @Module({
-  imports: [RedlockModule.forRoot(nodes, { logger: false })],
-  controllers: [OrdersController],
-  providers: [Orders],
+  imports: [TerminusModule, RedlockModule.forRoot(nodes, { logger: false })],
+  controllers: [OrdersController, HealthController],
+  providers: [Orders, RedlockHealthIndicator],
 })
 class AppModule {}
 
@@ -57,6 +73,10 @@ async function main(): Promise<void> {
   };
   const concurrent = await Promise.all([pay(), pay()]);
   const next = await pay();
+  const health = await fetch(`http://127.0.0.1:${port}/health`);
+  const healthBody = (await health.json()) as {
+    info?: { redlock?: { status: string; up: number } };
+  };
 
   const redlock = new Redlock(nodes);
   const lock: Lock = await redlock.acquire('direct', 1_000);
@@ -69,6 +89,7 @@ async function main(): Promise<void> {
       tokens: [...concurrent, next].map((answer) => answer.body.token).filter(Boolean),
       released,
       middleware: typeof lockMiddleware,
+      health: [health.status, healthBody.info?.redlock?.status, healthBody.info?.redlock?.up],
     }),
   );
 }

@@ -1,0 +1,112 @@
+import 'reflect-metadata';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
+import { Controller, Get, type INestApplication } from '@nestjs/common';
+import { HealthCheck, HealthCheckService, TerminusModule } from '@nestjs/terminus';
+import { Test } from '@nestjs/testing';
+import request from 'supertest';
+import { Redlock, RedlockModule } from '../../lib/index.js';
+import { RedlockHealthIndicator } from 'nestjs-redlock/terminus';
+import { eventually } from '../support/eventually.js';
+import { RedisCluster } from '../support/redis-nodes.js';
+import { watchTimers } from '../support/timer-watch.js';
+
+@Controller('health')
+class HealthController {
+  constructor(
+    private readonly health: HealthCheckService,
+    private readonly redlock: RedlockHealthIndicator,
+  ) {}
+
+  @Get()
+  @HealthCheck()
+  check() {
+    return this.health.check([() => this.redlock.isHealthy('locks')]);
+  }
+}
+
+describe('RedlockHealthIndicator and Redlock.health() (3 real nodes)', () => {
+  let cluster: RedisCluster;
+  let app: INestApplication;
+
+  beforeAll(async () => {
+    cluster = await RedisCluster.start(3);
+    const moduleRef = await Test.createTestingModule({
+      imports: [TerminusModule, RedlockModule.forRoot(cluster.urls, { logger: false })],
+      controllers: [HealthController],
+      providers: [RedlockHealthIndicator],
+    }).compile();
+    app = moduleRef.createNestApplication({ logger: false });
+    await app.init();
+  });
+  afterEach(() => cluster.heal());
+  afterAll(async () => {
+    await app.close();
+    await cluster.stop();
+  });
+
+  const label = (index: number) => `127.0.0.1:${cluster.servers[index].port}`;
+
+  it('reports up, with every node and its latency, while all nodes answer', async () => {
+    const response = await request(app.getHttpServer()).get('/health');
+    expect(response.status).toBe(200);
+    expect(response.body.status).toBe('ok');
+    expect(response.body.info.locks).toMatchObject({ status: 'up', quorum: 2, up: 3 });
+    expect(response.body.info.locks.nodes).toEqual(
+      [0, 1, 2].map((index) => ({
+        node: label(index),
+        up: true,
+        latencyMs: expect.any(Number),
+      })),
+    );
+  });
+
+  it('stays up with one node of three down, naming it', async () => {
+    await cluster.servers[1].kill();
+    const response = await request(app.getHttpServer()).get('/health');
+    expect(response.status).toBe(200);
+    expect(response.body.info.locks).toMatchObject({ status: 'up', up: 2 });
+    expect(response.body.info.locks.nodes[1]).toMatchObject({
+      node: label(1),
+      up: false,
+      error: expect.stringMatching(/not ready|ECONNREFUSED|closed/i),
+    });
+  });
+
+  it('answers 503, down, once no quorum counts: a node restarted, one killed, one paused', async () => {
+    await cluster.servers[1].restart();
+    // Reconnected, node 1 answers PING but does not count during restartDelayMs.
+    await eventually(async () => {
+      const response = await request(app.getHttpServer()).get('/health');
+      expect(response.body.info.locks.nodes[1]).toMatchObject({
+        up: false,
+        latencyMs: expect.any(Number),
+        error: expect.stringMatching(/restarted, so its votes count again in \d+ ms/),
+      });
+    }, 5_000);
+    await cluster.servers[0].kill();
+    cluster.servers[2].pause();
+    const response = await request(app.getHttpServer()).get('/health');
+    expect(response.status).toBe(503);
+    expect(response.body.status).toBe('error');
+    expect(response.body.error.locks).toMatchObject({ status: 'down', quorum: 2, up: 0 });
+    expect(response.body.error.locks.nodes[2]).toMatchObject({
+      up: false,
+      error: expect.stringMatching(/No answer .* within 250 ms/),
+    });
+  });
+
+  it('never rejects and leaves nothing behind on a Redlock of its own', async () => {
+    const timers = watchTimers();
+    const redlock = new Redlock([...cluster.urls, 'redis://127.0.0.1:1']);
+    try {
+      const health = await redlock.health();
+      expect(health).toMatchObject({ quorum: 3, quorumReachable: true });
+      expect(health.nodes[3]).toMatchObject({ node: '127.0.0.1:1', up: false });
+    } finally {
+      await redlock.quit();
+    }
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    timers.stop();
+    expect(timers.pending()).toEqual([]);
+  });
+});
