@@ -4,7 +4,16 @@ import prettier from 'eslint-config-prettier';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['dist/', '.bench-build/', '.faults-build/', 'coverage/', 'node_modules/'] },
+  {
+    ignores: [
+      'dist/',
+      '.bench-build/',
+      '.faults-build/',
+      'sample-app/dist/',
+      'coverage/',
+      'node_modules/',
+    ],
+  },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   prettier,
