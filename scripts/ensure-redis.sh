@@ -1,4 +1,4 @@
-# Sourced by .ci/run and scripts/demo.sh: makes sure redis-server and redis-cli are on the PATH,
+# Sourced by .ci/run, scripts/test.sh and scripts/demo.sh: makes sure redis-server and redis-cli are on the PATH,
 # installing them with apt-get (Debian, Ubuntu) when possible, and otherwise saying what to do.
 if ! command -v redis-server >/dev/null 2>&1 || ! command -v redis-cli >/dev/null 2>&1; then
   if command -v apt-get >/dev/null 2>&1; then
@@ -19,4 +19,3 @@ if ! command -v redis-server >/dev/null 2>&1 || ! command -v redis-cli >/dev/nul
     exit 1
   fi
 fi
-redis-server --version
