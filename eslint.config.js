@@ -10,6 +10,7 @@ export default tseslint.config(
       '.bench-build/',
       '.faults-build/',
       'sample-app/dist/',
+      'docs/api/',
       'coverage/',
       'node_modules/',
     ],

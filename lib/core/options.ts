@@ -97,14 +97,23 @@ export interface UsingOptions extends AcquireOptions {
 
 /** The defaults of every option, in one place. */
 export const DEFAULT_REDLOCK_OPTIONS = Object.freeze({
+  /** {@link RedlockOptions.driftFactor} */
   driftFactor: 0.01,
+  /** {@link RetryOptions.retryCount} */
   retryCount: 10,
+  /** {@link RetryOptions.retryDelayMs} */
   retryDelayMs: 100,
+  /** {@link RetryOptions.retryJitterMs} */
   retryJitterMs: 100,
+  /** {@link RetryOptions.waitMs} */
   waitMs: Number.POSITIVE_INFINITY,
+  /** {@link RedlockOptions.nodeTimeoutMs} */
   nodeTimeoutMs: 250,
+  /** {@link RedlockOptions.autoExtendThresholdMs} */
   autoExtendThresholdMs: 500,
+  /** {@link RedlockOptions.fencing} */
   fencing: false,
+  /** {@link RedlockOptions.restartDelayMs} */
   restartDelayMs: 60_000,
 });
 

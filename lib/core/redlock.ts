@@ -9,7 +9,7 @@ import {
   ResourceLockedError,
 } from './errors/index.js';
 import { hashSlot } from './hash-slot.js';
-import { Lock, lockState, type LockOwner } from './lock.js';
+import { Lock, lockState } from './lock.js';
 import { LockKeeper } from './lock-keeper.js';
 import { newLockValue } from './lock-value.js';
 import {
@@ -67,7 +67,7 @@ export interface RedlockEvents {
  * });
  * await redlock.quit();
  */
-export class Redlock extends EventEmitter<RedlockEvents> implements LockOwner {
+export class Redlock extends EventEmitter<RedlockEvents> {
   /** The resolved options, defaults filled in. */
   readonly options: ResolvedRedlockOptions;
   private readonly nodes: readonly RedisNode[];

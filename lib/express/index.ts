@@ -1,8 +1,14 @@
-export { lockMiddleware, type LockMiddlewareOptions, type LockRunner } from './lock-middleware.js';
+export {
+  lockMiddleware,
+  type LockMiddlewareOptions,
+  type LockRunner,
+  type Next,
+} from './lock-middleware.js';
+export type { RequestKeys, RequestLike } from '../keys/request-key-template.js';
 export {
   lockErrorResponse,
   type LockErrorBody,
   type LockErrorResponse,
   type LockHttpOptions,
 } from '../http/lock-error-response.js';
-export type { RequestLock } from '../http/lock-http-types.js';
+export type { RawResponse, RequestLock } from '../http/lock-http-types.js';

@@ -11,6 +11,7 @@ import { requestKeyResolver, type RequestLike } from '../keys/request-key-templa
 
 /** Anything with the engine's `using()`: a core `Redlock` or Nest's `RedlockService`. */
 export interface LockRunner {
+  /** Acquires `resources`, runs `routine` while extending the lock, then releases it. */
   using<T>(
     resources: string | readonly string[],
     ttlMs: number,
@@ -35,7 +36,8 @@ export interface LockMiddlewareOptions extends Omit<AcquireOptions, 'signal'>, L
   ttlMs?: number;
 }
 
-type Next = (error?: unknown) => void;
+/** Express's `next`: passes control on, or an error to the error handlers. */
+export type Next = (error?: unknown) => void;
 
 /**
  * Express middleware (4 and 5) that holds a distributed lock while a request is handled:

@@ -27,18 +27,25 @@ export function assertLockHttpOptions(options: LockHttpOptions): void {
 
 /** The JSON body of a lock failure. */
 export interface LockErrorBody {
+  /** The HTTP status, as in the response line. */
   statusCode: number;
+  /** The status's reason phrase, e.g. `Locked`. */
   error: string;
+  /** A sentence for humans. */
   message: string;
   /** `locked`: held elsewhere; `unavailable`: no quorum; `invalid-key`: the request lacks a key value. */
   reason: 'locked' | 'unavailable' | 'invalid-key';
+  /** The resources that could not be locked, when known. */
   resources?: readonly string[];
 }
 
 /** An HTTP answer to a lock error: status, headers and JSON body. */
 export interface LockErrorResponse {
+  /** 423, 503 or 400. */
   status: number;
+  /** Headers to set, e.g. `Retry-After` in seconds. */
   headers: Record<string, string>;
+  /** The JSON body. */
   body: LockErrorBody;
 }
 

@@ -10,12 +10,19 @@ export interface RequestLock {
 
 /** The part of Node's `ServerResponse` the HTTP layers use (Express 4 and 5, Fastify's raw). */
 export interface RawResponse {
+  /** The status to send. */
   statusCode: number;
+  /** Whether the head has gone out (a lock error can then no longer become a 423). */
   readonly headersSent: boolean;
+  /** Whether `end()` was called. */
   readonly writableEnded?: boolean;
+  /** Whether the socket is gone. */
   readonly destroyed?: boolean;
+  /** Sets a header before the head goes out. */
   setHeader(name: string, value: string): unknown;
+  /** Sends the body and ends the response. */
   end(body?: string): unknown;
+  /** Called once when the response closes, finished or aborted. */
   once(event: 'close', listener: () => void): unknown;
 }
 

@@ -5,10 +5,15 @@ export const REQUEST_PARTS = ['params', 'query', 'body', 'headers', 'user'] as c
 
 /** What a request template reads: Express, Fastify and Nest requests all have this shape. */
 export interface RequestLike {
+  /** Route parameters, `<params.id>`. */
   params?: unknown;
+  /** The query string, parsed, `<query.x>`. */
   query?: unknown;
+  /** The parsed body, `<body.a.b>`. */
   body?: unknown;
+  /** The headers, lower-cased, `<headers.x-tenant-id>`. */
   headers?: unknown;
+  /** The authenticated user (set by Passport and the like), `<user.id>`. */
   user?: unknown;
 }
 

@@ -5,6 +5,7 @@ export {
   type RedlockModuleOptions,
   type RedlockModuleRootOptions,
   type RedlockOptionsFactory,
+  type ResolvedRedlockModuleOptions,
 } from './redlock-module-options.js';
 export { RedlockModule } from './redlock.module.js';
 export { RedlockService } from './redlock.service.js';

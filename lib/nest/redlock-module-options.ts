@@ -34,6 +34,7 @@ export interface RedlockModuleRootOptions extends Omit<RedlockModuleOptions, 'no
 
 /** A class that makes the module options, for `forRootAsync({ useClass })`. */
 export interface RedlockOptionsFactory {
+  /** Makes the module's options (nodes included), at startup. */
   createRedlockOptions(): RedlockModuleOptions | Promise<RedlockModuleOptions>;
 }
 

@@ -1,1 +1,1 @@
-export { RedlockHealthIndicator } from './redlock-health.indicator.js';
+export { RedlockHealthIndicator, type RedlockHealthDetails } from './redlock-health.indicator.js';

@@ -1,6 +1,17 @@
 import { Injectable } from '@nestjs/common';
 import { HealthIndicatorService } from '@nestjs/terminus';
+import type { NodeHealth } from '../core/redlock-health.js';
 import { RedlockService } from '../nest/redlock.service.js';
+
+/** The details of the indicator's result, beside its `status`. */
+export interface RedlockHealthDetails extends Record<string, unknown> {
+  /** How many nodes must be up. */
+  quorum: number;
+  /** How many nodes are up. */
+  up: number;
+  /** Each node: `{ node, up, latencyMs?, error? }`. */
+  nodes: NodeHealth[];
+}
 
 /**
  * A `@nestjs/terminus` health indicator for the lock's Redis nodes: `up` while a quorum of
@@ -30,7 +41,7 @@ export class RedlockHealthIndicator {
   async isHealthy<const Key extends string = 'redlock'>(key: Key = 'redlock' as Key) {
     const indicator = this.indicators.check(key);
     const { quorumReachable, quorum, up, nodes } = await this.redlock.redlock.health();
-    const details = { quorum, up, nodes: nodes.map((node) => ({ ...node })) };
+    const details: RedlockHealthDetails = { quorum, up, nodes: nodes.map((node) => ({ ...node })) };
     return quorumReachable ? indicator.up(details) : indicator.down(details);
   }
 }
