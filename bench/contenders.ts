@@ -1,6 +1,7 @@
 import { Redis } from 'ioredis';
 import { Redlock as SesameRedlock } from '@sesamecare-oss/redlock';
 import NodeRedlock from 'redlock';
+import { createRedlock, IoredisAdapter, type LockHandle } from 'redlock-universal';
 import { Redlock } from '../lib/index.js';
 
 /** What a scenario needs of a lock library: take a lock, give it back, close. */
@@ -8,6 +9,8 @@ export interface LockClient {
   acquire(key: string, ttlMs: number): Promise<unknown>;
   release(handle: unknown): Promise<unknown>;
   close(): Promise<void>;
+  /** How many attempts an acquisition took, where the library says. */
+  attempts?(handle: unknown): number;
 }
 
 /** Retry settings a scenario asks for; each library gets the same. */
@@ -37,6 +40,7 @@ export const ours: Contender = {
       acquire: (key, ttlMs) => redlock.acquire(key, ttlMs),
       release: (lock) => redlock.release(lock as never),
       close: () => redlock.quit(),
+      attempts: (lock) => (lock as { attempts: number }).attempts,
     };
   },
 };
@@ -83,6 +87,7 @@ function redlockV5Style(
         acquire: (key, ttlMs) => redlock.acquire([key], ttlMs),
         release: (lock) => (lock as { release(): Promise<unknown> }).release(),
         close: () => quitAll(clients),
+        attempts: (lock) => (lock as { attempts: unknown[] }).attempts.length,
       };
     },
   };
@@ -97,6 +102,34 @@ export const sesame = redlockV5Style(
   '@sesamecare-oss/redlock',
   (clients, settings) => new SesameRedlock(clients, settings) as unknown as RedlockV5Like,
 );
+
+/**
+ * redlock-universal: one lock object per key (its API), over adapters on ioredis clients made
+ * with defaults. It has no retry jitter.
+ */
+export const universal: Contender = {
+  name: 'redlock-universal',
+  create(urls, retry = NO_RETRY) {
+    const clients = urls.map((url) => new Redis(url));
+    clients.forEach((client) => client.on('error', () => undefined));
+    const adapters = clients.map((client) => new IoredisAdapter(client));
+    type Held = { lock: ReturnType<typeof createRedlock>; handle: LockHandle };
+    return {
+      async acquire(key, ttlMs): Promise<Held> {
+        const lock = createRedlock({
+          adapters,
+          key,
+          ttl: ttlMs,
+          retryAttempts: retry.retryCount,
+          retryDelay: retry.retryDelayMs,
+        });
+        return { lock, handle: await lock.acquire() };
+      },
+      release: (held) => (held as Held).lock.release((held as Held).handle),
+      close: () => quitAll(clients),
+    };
+  },
+};
 
 const COMPARE_AND_DELETE =
   "if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) else return 0 end";

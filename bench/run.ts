@@ -6,12 +6,21 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { RedisCluster } from '../test/support/redis-nodes.js';
-import { nodeRedlock, ours, oursFenced, rawFloor, sesame, type Contender } from './contenders.js';
+import {
+  nodeRedlock,
+  ours,
+  oursFenced,
+  rawFloor,
+  sesame,
+  universal,
+  type Contender,
+} from './contenders.js';
+import { barChart, CHARTS } from './charts.js';
 import { contention, loops, withNodeDown, type Measurement } from './scenarios.js';
 
 const DURATION_MS = Number(process.env.BENCH_DURATION_MS ?? 1_000);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
-const peers = [nodeRedlock, sesame];
+const peers = [nodeRedlock, sesame, universal];
 const all = [ours, ...peers, rawFloor];
 
 /** Every round of every side-by-side scenario, by scenario name. */
@@ -78,6 +87,7 @@ function printTable(results: Measurement[]): void {
     'p99 ms': m.latencyMs.p99.toFixed(2),
     errors: m.errors,
     lost: m.lostUpdates ?? '',
+    'attempts/grant': m.attemptsPerGrant?.toFixed(2) ?? '',
     stalled: m.stalledAfterMs === undefined ? '' : `after ${Math.round(m.stalledAfterMs)} ms`,
   }));
   console.table(rows);
@@ -96,12 +106,13 @@ function markdownReport(
       'runs against the same local redis-server nodes in the same run. Latency is one ' +
       'acquire+release, except under contention, where it is the wait for the lock.',
     '',
-    '| scenario | library | ops/s | p50 ms | p99 ms | errors | lost updates | stalled |',
-    '| --- | --- | ---: | ---: | ---: | ---: | ---: | --- |',
+    '| scenario | library | ops/s | p50 ms | p99 ms | errors | lost updates | attempts/grant | stalled |',
+    '| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | --- |',
     ...results.map(
       (m) =>
         `| ${m.scenario} | ${m.library} | ${Math.round(m.opsPerSec)} | ${m.latencyMs.p50.toFixed(2)} | ` +
         `${m.latencyMs.p99.toFixed(2)} | ${m.errors} | ${m.lostUpdates ?? ''} | ` +
+        `${m.attemptsPerGrant?.toFixed(2) ?? ''} | ` +
         `${m.stalledAfterMs === undefined ? '' : `after ${Math.round(m.stalledAfterMs)} ms`} |`,
     ),
     '',
@@ -115,7 +126,7 @@ function markdownReport(
     '',
     'Scenarios: `sequential-N`, one loop acquiring and releasing on N nodes; `fencing-3`, the ' +
       'same on 3 nodes with and without fencing tokens (ours only: the peers have none); `concurrent64-3`, 64 ' +
-      'loops on distinct keys; `contention8-3`, 8 clients on one key, each holding it for a ' +
+      'loops on distinct keys; `contention8-3` and `contention32-3`, 8 or 32 clients on one key, each holding it for a ' +
       'read-sleep(1 ms)-write of a shared counter (retry delay 10 ms + up to 10 ms jitter for ' +
       'all); `node-down-3`, one of 3 nodes SIGKILLed under a running client; ' +
       '`node-down-at-start-3`, the same node down before the client starts; `node-paused-3`, one ' +
@@ -162,6 +173,9 @@ async function main(): Promise<void> {
     );
     await run('8 contending, 3 nodes', [ours, ...peers], (c) =>
       contention(c, three.urls, 'contention8-3', 8, DURATION_MS),
+    );
+    await run('32 contending, 3 nodes', [ours, ...peers], (c) =>
+      contention(c, three.urls, 'contention32-3', 32, DURATION_MS),
     );
     const nodeFaults = [
       { scenario: 'node-down-3', when: 'running', fault: () => three.servers[0].kill() },
@@ -232,6 +246,22 @@ async function main(): Promise<void> {
       atMost: 5,
     },
     {
+      // Issue 6's targets: waiters served in about arrival order, without losing throughput.
+      name: 'contention8-3 p99 wait ms',
+      value: find('contention8-3', ours.name).latencyMs.p99,
+      atMost: 15,
+    },
+    {
+      name: 'contention8-3 vs best peer',
+      value: ratio('contention8-3', bestPeer),
+      atLeast: 0.95,
+    },
+    {
+      name: 'contention8-3 attempts per grant',
+      value: find('contention8-3', ours.name).attemptsPerGrant ?? NaN,
+      atMost: 1.5,
+    },
+    {
       name: 'contention8-3 lost updates',
       value: find('contention8-3', ours.name).lostUpdates ?? 0,
       atMost: 0,
@@ -269,6 +299,11 @@ async function main(): Promise<void> {
     writeFileSync('bench/results/latest.json', JSON.stringify(report, null, 2) + '\n');
     mkdirSync('docs', { recursive: true });
     writeFileSync('docs/benchmarks.md', markdownReport(report.date, results, targets));
+    mkdirSync('docs/charts', { recursive: true });
+    for (const chart of CHARTS) {
+      if (!results.some((m) => m.scenario === chart.scenario)) continue;
+      writeFileSync(`docs/charts/${chart.scenario}.svg`, barChart(chart, results, ours.name));
+    }
     console.log('written: bench/results/latest.json, docs/benchmarks.md');
   }
   process.exitCode = targets.every((t) => t.pass) ? 0 : 1;

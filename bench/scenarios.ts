@@ -14,6 +14,8 @@ export interface Measurement {
   lostUpdates?: number;
   /** Set when an operation took longer than the scenario's cap, and the run was cut. */
   stalledAfterMs?: number;
+  /** Contention only: acquire attempts per grant, where the library reports its attempts. */
+  attemptsPerGrant?: number;
 }
 
 const NO_RETRY: RetrySettings = { retryCount: 0, retryDelayMs: 0, retryJitterMs: 0 };
@@ -104,6 +106,7 @@ export async function contention(
   try {
     await Promise.all(clients.map(warmUp));
     const counter = { value: 0 };
+    let attempts = 0;
     const measurement = await timedLoops(
       scenario,
       contender.name,
@@ -114,6 +117,7 @@ export async function contention(
         const waitStartedAt = performance.now();
         const lock = await client.acquire('hot', 1_000);
         const waitMs = performance.now() - waitStartedAt;
+        attempts += client.attempts?.(lock) ?? NaN;
         const seen = counter.value;
         await sleep(1);
         counter.value = seen + 1;
@@ -121,7 +125,12 @@ export async function contention(
         return waitMs;
       },
     );
-    return { ...measurement, lostUpdates: measurement.ops - counter.value };
+    const attemptsPerGrant = attempts / measurement.ops;
+    return {
+      ...measurement,
+      lostUpdates: measurement.ops - counter.value,
+      attemptsPerGrant: Number.isNaN(attemptsPerGrant) ? undefined : attemptsPerGrant,
+    };
   } finally {
     await Promise.all(clients.map((client) => client.close()));
   }

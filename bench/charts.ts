@@ -1,0 +1,102 @@
+import type { Measurement } from './scenarios.js';
+
+/** One chart: a scenario, the figure it plots, and which way is better. */
+export interface ChartSpec {
+  readonly scenario: string;
+  readonly title: string;
+  /** What a bar measures, with its unit. */
+  readonly axis: string;
+  readonly value: (m: Measurement) => number;
+  readonly higherIsBetter: boolean;
+}
+
+/** The charts `npm run bench` writes to `docs/charts/<scenario>.svg`. */
+export const CHARTS: readonly ChartSpec[] = [
+  {
+    scenario: 'sequential-3',
+    title: 'One loop, acquire + release, 3 nodes',
+    axis: 'operations per second',
+    value: (m) => m.opsPerSec,
+    higherIsBetter: true,
+  },
+  {
+    scenario: 'concurrent64-3',
+    title: '64 concurrent loops on distinct keys, 3 nodes',
+    axis: 'operations per second',
+    value: (m) => m.opsPerSec,
+    higherIsBetter: true,
+  },
+  {
+    scenario: 'contention8-3',
+    title: '8 clients contending for one key (1 ms hold), 3 nodes',
+    axis: 'p99 wait for the lock, ms',
+    value: (m) => m.latencyMs.p99,
+    higherIsBetter: false,
+  },
+  {
+    scenario: 'contention32-3',
+    title: '32 clients contending for one key (1 ms hold), 3 nodes',
+    axis: 'p99 wait for the lock, ms',
+    value: (m) => m.latencyMs.p99,
+    higherIsBetter: false,
+  },
+  {
+    scenario: 'node-paused-3',
+    title: 'One of 3 nodes SIGSTOPped under a running client',
+    axis: 'p99 acquire + release, ms',
+    value: (m) => m.latencyMs.p99,
+    higherIsBetter: false,
+  },
+];
+
+const escape = (text: string) =>
+  text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+
+const format = (value: number) =>
+  value >= 100 ? Math.round(value).toLocaleString('en-US') : value.toFixed(2);
+
+/**
+ * A horizontal bar chart, one bar per library, ours highlighted, as a self-contained SVG (no
+ * script, no external font), so that GitHub renders it inside the README.
+ */
+export function barChart(spec: ChartSpec, results: readonly Measurement[], ours: string): string {
+  const rows = results
+    .filter((m) => m.scenario === spec.scenario)
+    .map((m) => ({ library: m.library, value: spec.value(m), stalled: m.stalledAfterMs }))
+    .filter((row) => Number.isFinite(row.value) || row.stalled !== undefined);
+  const width = 720;
+  const labelWidth = 210;
+  const barArea = width - labelWidth - 90;
+  const rowHeight = 30;
+  const top = 56;
+  const height = top + rows.length * rowHeight + 34;
+  const max = Math.max(...rows.map((row) => row.value).filter(Number.isFinite), 1e-9);
+  const bars = rows.map((row, index) => {
+    const y = top + index * rowHeight;
+    if (!Number.isFinite(row.value)) {
+      const seconds = Math.round((row.stalled ?? 0) / 1000);
+      return (
+        `<text x="${labelWidth - 8}" y="${y + 19}" text-anchor="end">${escape(row.library)}</text>` +
+        `<text x="${labelWidth}" y="${y + 19}" fill="#c92a2a">stalled: one operation took over ${seconds} s</text>`
+      );
+    }
+    const length = Math.max(1, (row.value / max) * barArea);
+    const fill = row.library === ours ? '#d6336c' : '#868e96';
+    return [
+      `<text x="${labelWidth - 8}" y="${y + 19}" text-anchor="end">${escape(row.library)}</text>`,
+      `<rect x="${labelWidth}" y="${y + 5}" width="${length.toFixed(1)}" height="20" rx="3" fill="${fill}"/>`,
+      `<text x="${(labelWidth + length + 6).toFixed(1)}" y="${y + 19}">${format(row.value)}</text>`,
+    ].join('');
+  });
+  const better = spec.higherIsBetter ? 'longer is better' : 'shorter is better';
+  return [
+    `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family="Helvetica, Arial, sans-serif" font-size="13" fill="#212529">`,
+    `<rect width="${width}" height="${height}" fill="#ffffff"/>`,
+    `<text x="12" y="24" font-size="15" font-weight="bold">${escape(spec.title)}</text>`,
+    `<text x="12" y="44" fill="#495057">${escape(spec.axis)} (${better})</text>`,
+    ...bars,
+    `<text x="12" y="${height - 10}" font-size="11" fill="#868e96">npm run bench, every library in the same run against the same local redis-server nodes</text>`,
+    '</svg>',
+    '',
+  ].join('\n');
+}
