@@ -41,6 +41,13 @@ export const CHARTS: readonly ChartSpec[] = [
     higherIsBetter: false,
   },
   {
+    scenario: 'http',
+    title: 'HTTP through Nest: the same route bare and behind LockInterceptor (32 connections)',
+    axis: 'requests per second',
+    value: (m) => m.opsPerSec,
+    higherIsBetter: true,
+  },
+  {
     scenario: 'node-paused-3',
     title: 'One of 3 nodes SIGSTOPped under a running client',
     axis: 'p99 acquire + release, ms',
@@ -96,6 +103,46 @@ export function barChart(spec: ChartSpec, results: readonly Measurement[], ours:
     `<text x="12" y="44" fill="#495057">${escape(spec.axis)} (${better})</text>`,
     ...bars,
     `<text x="12" y="${height - 10}" font-size="11" fill="#868e96">npm run bench, every library in the same run against the same local redis-server nodes</text>`,
+    '</svg>',
+    '',
+  ].join('\n');
+}
+
+/**
+ * Heap and RSS over the memory run, as two lines on one chart (MB against cycles), so that
+ * growth or its absence can be seen at a glance.
+ */
+export function memoryChart(
+  samples: readonly { cycles: number; heapMb: number; rssMb: number }[],
+): string {
+  const width = 720;
+  const height = 260;
+  const left = 60;
+  const right = 20;
+  const top = 50;
+  const bottom = 40;
+  const maxCycles = Math.max(...samples.map((s) => s.cycles), 1);
+  const maxMb = Math.max(...samples.map((s) => s.rssMb), 1) * 1.1;
+  const x = (cycles: number) => left + (cycles / maxCycles) * (width - left - right);
+  const y = (mb: number) => height - bottom - (mb / maxMb) * (height - top - bottom);
+  const line = (pick: (s: (typeof samples)[number]) => number, colour: string) =>
+    `<polyline fill="none" stroke="${colour}" stroke-width="2" points="${samples
+      .map((s) => `${x(s.cycles).toFixed(1)},${y(pick(s)).toFixed(1)}`)
+      .join(' ')}"/>`;
+  const last = samples[samples.length - 1];
+  return [
+    `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family="Helvetica, Arial, sans-serif" font-size="13" fill="#212529">`,
+    `<rect width="${width}" height="${height}" fill="#ffffff"/>`,
+    `<text x="12" y="24" font-size="15" font-weight="bold">Memory over ${maxCycles.toLocaleString('en-US')} acquire/release cycles (64 concurrent loops)</text>`,
+    `<line x1="${left}" y1="${height - bottom}" x2="${width - right}" y2="${height - bottom}" stroke="#adb5bd"/>`,
+    `<line x1="${left}" y1="${top}" x2="${left}" y2="${height - bottom}" stroke="#adb5bd"/>`,
+    `<text x="${left - 6}" y="${y(0) + 4}" text-anchor="end">0</text>`,
+    `<text x="${left - 6}" y="${y(maxMb / 1.1) + 4}" text-anchor="end">${Math.round(maxMb / 1.1)} MB</text>`,
+    `<text x="${width - right}" y="${height - bottom + 18}" text-anchor="end">${maxCycles.toLocaleString('en-US')} cycles</text>`,
+    line((s) => s.rssMb, '#868e96'),
+    line((s) => s.heapMb, '#d6336c'),
+    `<text x="${width - right}" y="${y(last.rssMb) - 6}" text-anchor="end" fill="#495057">RSS ${last.rssMb.toFixed(0)} MB</text>`,
+    `<text x="${width - right}" y="${y(last.heapMb) - 6}" text-anchor="end" fill="#d6336c">heap ${last.heapMb.toFixed(1)} MB</text>`,
     '</svg>',
     '',
   ].join('\n');

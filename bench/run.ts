@@ -15,11 +15,14 @@ import {
   universal,
   type Contender,
 } from './contenders.js';
-import { barChart, CHARTS } from './charts.js';
+import { barChart, CHARTS, memoryChart } from './charts.js';
+import { httpScenarios, type HttpMeasurement } from './http.js';
+import { memoryRunInChild, type MemoryReport } from './memory.js';
 import { contention, loops, withNodeDown, type Measurement } from './scenarios.js';
 
 const DURATION_MS = Number(process.env.BENCH_DURATION_MS ?? 1_000);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
+const MEMORY_CYCLES = Number(process.env.BENCH_MEMORY_CYCLES ?? 1_000_000);
 const peers = [nodeRedlock, sesame, universal];
 const all = [ours, ...peers, rawFloor];
 
@@ -91,12 +94,16 @@ function printTable(results: Measurement[]): void {
     stalled: m.stalledAfterMs === undefined ? '' : `after ${Math.round(m.stalledAfterMs)} ms`,
   }));
   console.table(rows);
+  for (const m of results.filter((m) => m.firstError)) {
+    console.log(`${m.scenario} / ${m.library}: first error: ${m.firstError}`);
+  }
 }
 
 function markdownReport(
   date: string,
   results: Measurement[],
   targets: { name: string; value: number; pass: boolean; atLeast?: number; atMost?: number }[],
+  memory?: MemoryReport,
 ): string {
   const lines = [
     '# Benchmarks',
@@ -131,9 +138,27 @@ function markdownReport(
       'all); `node-down-3`, one of 3 nodes SIGKILLed under a running client; ' +
       '`node-down-at-start-3`, the same node down before the client starts; `node-paused-3`, one ' +
       'of 3 nodes SIGSTOPped under a running client (its connection stays open and nothing ' +
-      'answers, as in a network partition). An operation slower than 5 s ends a run as stalled.',
+      'answers, as in a network partition). An operation slower than 5 s ends a run as stalled. ' +
+      '`http`: a Nest app in a child process, driven by autocannon with 32 connections: the ' +
+      'same route bare, behind `LockInterceptor` with a key per request, and with every request ' +
+      'on one key (`waitMs: 0`, so most answer 423); latency is per request.',
     '',
   ];
+  if (memory) {
+    lines.push(
+      `Memory: ${memory.cycles} acquire/release cycles by 64 concurrent loops on one Redlock, ` +
+        `heap and RSS sampled ${memory.collected ? 'after a full GC ' : ''}every ` +
+        `${memory.cycles / 10} cycles: heap ${memory.heapGrowthMb.toFixed(1)} MB and RSS ` +
+        `${memory.rssGrowthMb.toFixed(1)} MB more at the end than at the start.`,
+      '',
+      '| cycles | heap MB | RSS MB |',
+      '| ---: | ---: | ---: |',
+      ...memory.samples.map(
+        (s) => `| ${s.cycles} | ${s.heapMb.toFixed(1)} | ${s.rssMb.toFixed(1)} |`,
+      ),
+      '',
+    );
+  }
   return lines.join('\n');
 }
 
@@ -141,6 +166,8 @@ async function main(): Promise<void> {
   const three = await RedisCluster.start(3);
   const five = await RedisCluster.start(5);
   const results: Measurement[] = [];
+  const httpResults: HttpMeasurement[] = [];
+  let memory: MemoryReport | undefined;
   try {
     // Warm the JIT (ours, the peers' and ioredis's shared code) before anything is measured,
     // so that whoever runs first does not pay for it.
@@ -192,6 +219,15 @@ async function main(): Promise<void> {
         );
         await three.heal();
       }
+    }
+    if (!only || 'http'.includes(only)) {
+      process.stderr.write('… HTTP through Nest (autocannon)\n');
+      httpResults.push(...(await httpScenarios(three.urls, Math.max(3, DURATION_MS / 200))));
+      results.push(...httpResults);
+    }
+    if (!only || 'memory'.includes(only)) {
+      process.stderr.write(`… memory over ${MEMORY_CYCLES} cycles\n`);
+      memory = await memoryRunInChild(three.urls, MEMORY_CYCLES);
     }
   } finally {
     await Promise.all([three.stop(), five.stop()]);
@@ -262,6 +298,28 @@ async function main(): Promise<void> {
       atMost: 1.5,
     },
     {
+      name: 'http: locked vs no lock, req/s',
+      value:
+        (httpResults.find((m) => m.library.startsWith('LockInterceptor, a key'))?.opsPerSec ??
+          NaN) / (httpResults.find((m) => m.library === 'no lock')?.opsPerSec ?? NaN),
+      atLeast: 0.3,
+    },
+    {
+      name: 'http: hot key answered 423, share',
+      value: httpResults.find((m) => m.library.includes('hot key'))?.lockedShare ?? NaN,
+      atLeast: 0.5,
+    },
+    {
+      name: `memory: heap growth over ${MEMORY_CYCLES} cycles, MB`,
+      value: memory?.heapGrowthMb ?? NaN,
+      atMost: 5,
+    },
+    {
+      name: `memory: RSS growth over ${MEMORY_CYCLES} cycles, MB`,
+      value: memory?.rssGrowthMb ?? NaN,
+      atMost: 40,
+    },
+    {
       name: 'contention8-3 lost updates',
       value: find('contention8-3', ours.name).lostUpdates ?? 0,
       atMost: 0,
@@ -289,6 +347,7 @@ async function main(): Promise<void> {
     durationMs: DURATION_MS,
     rounds: ROUNDS,
     results,
+    memory,
     targets,
   };
   if (process.env.BENCH_ONLY) {
@@ -298,12 +357,13 @@ async function main(): Promise<void> {
   } else {
     writeFileSync('bench/results/latest.json', JSON.stringify(report, null, 2) + '\n');
     mkdirSync('docs', { recursive: true });
-    writeFileSync('docs/benchmarks.md', markdownReport(report.date, results, targets));
+    writeFileSync('docs/benchmarks.md', markdownReport(report.date, results, targets, memory));
     mkdirSync('docs/charts', { recursive: true });
     for (const chart of CHARTS) {
       if (!results.some((m) => m.scenario === chart.scenario)) continue;
       writeFileSync(`docs/charts/${chart.scenario}.svg`, barChart(chart, results, ours.name));
     }
+    if (memory) writeFileSync('docs/charts/memory.svg', memoryChart(memory.samples));
     console.log('written: bench/results/latest.json, docs/benchmarks.md');
   }
   process.exitCode = targets.every((t) => t.pass) ? 0 : 1;

@@ -14,6 +14,8 @@ export interface Measurement {
   lostUpdates?: number;
   /** Set when an operation took longer than the scenario's cap, and the run was cut. */
   stalledAfterMs?: number;
+  /** The first error's message, when there were errors. */
+  firstError?: string;
   /** Contention only: acquire attempts per grant, where the library reports its attempts. */
   attemptsPerGrant?: number;
 }
@@ -155,6 +157,7 @@ export async function withNodeDown(
   const client = contender.create(urls, NO_RETRY);
   const latencies: number[] = [];
   let errors = 0;
+  let firstError: string | undefined;
   let stalledAfterMs: number | undefined;
   try {
     if (when === 'running') {
@@ -164,14 +167,19 @@ export async function withNodeDown(
     }
     const startedAt = performance.now();
     const end = startedAt + durationMs;
+    // Keys of their own: a stalled run of another library may have left its keys held.
+    const prefix = `down:${Math.random().toString(36).slice(2)}`;
     let key = 0;
     while (performance.now() < end) {
       const opStartedAt = performance.now();
-      const op = client.acquire(`down:${key++}`, TTL_MS).then((lock) => client.release(lock));
+      const op = client.acquire(`${prefix}:${key++}`, TTL_MS).then((lock) => client.release(lock));
       const outcome = await Promise.race([
         op.then(
           () => 'ok',
-          () => 'error',
+          (error: unknown) => {
+            firstError ??= error instanceof Error ? error.message : String(error);
+            return 'error';
+          },
         ),
         sleep(capMs).then(() => 'stalled'),
       ]);
@@ -191,6 +199,7 @@ export async function withNodeDown(
       opsPerSec: (latencies.length / elapsedMs) * 1000,
       latencyMs: summarise(latencies),
       errors,
+      firstError,
       stalledAfterMs,
     };
   } finally {
