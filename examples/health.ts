@@ -1,5 +1,5 @@
 /*
- * The README's health example, type-checked and run by test/examples.spec.ts.
+ * The README's health example, type-checked by test/examples.spec.ts and run by test/nest/health.spec.ts.
  */
 // #region health
 import { Controller, Get, Module } from '@nestjs/common';

@@ -5,10 +5,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/ensure-redis.sh
-if [ ! -d node_modules ]; then
-  echo "::: npm ci"
-  npm ci --no-audit --no-fund
-fi
+source scripts/ensure-node-modules.sh
 echo "::: building the package and the sample app"
 npm run --silent sample:build
 node sample-app/dist/sample-app/launch/demo.js

@@ -5,9 +5,6 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/ensure-redis.sh
-if [ ! -d node_modules ]; then
-  echo "::: npm ci"
-  npm ci --no-audit --no-fund
-fi
+source scripts/ensure-node-modules.sh
 # ES module mode: Nest 12 ships as ES modules only.
 NODE_OPTIONS=--experimental-vm-modules exec node_modules/.bin/jest "$@"

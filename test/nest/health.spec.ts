@@ -1,28 +1,13 @@
 import 'reflect-metadata';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
-import { Controller, Get, type INestApplication } from '@nestjs/common';
-import { HealthCheck, HealthCheckService, TerminusModule } from '@nestjs/terminus';
+import type { INestApplication } from '@nestjs/common';
 import { Test } from '@nestjs/testing';
 import request from 'supertest';
 import { Redlock, RedlockModule } from '../../lib/index.js';
-import { RedlockHealthIndicator } from 'nestjs-redlock/terminus';
+import { HealthModule } from '../../examples/health.js';
 import { eventually } from '../support/eventually.js';
 import { RedisCluster } from '../support/redis-nodes.js';
 import { watchTimers } from '../support/timer-watch.js';
-
-@Controller('health')
-class HealthController {
-  constructor(
-    private readonly health: HealthCheckService,
-    private readonly redlock: RedlockHealthIndicator,
-  ) {}
-
-  @Get()
-  @HealthCheck()
-  check() {
-    return this.health.check([() => this.redlock.isHealthy('locks')]);
-  }
-}
 
 describe('RedlockHealthIndicator and Redlock.health() (3 real nodes)', () => {
   let cluster: RedisCluster;
@@ -31,9 +16,11 @@ describe('RedlockHealthIndicator and Redlock.health() (3 real nodes)', () => {
   beforeAll(async () => {
     cluster = await RedisCluster.start(3);
     const moduleRef = await Test.createTestingModule({
-      imports: [TerminusModule, RedlockModule.forRoot(cluster.urls, { logger: false })],
-      controllers: [HealthController],
-      providers: [RedlockHealthIndicator],
+      // The README's example module (examples/health.ts), on a global RedlockModule.
+      imports: [
+        RedlockModule.forRoot(cluster.urls, { logger: false, isGlobal: true }),
+        HealthModule,
+      ],
     }).compile();
     app = moduleRef.createNestApplication({ logger: false });
     await app.init();
@@ -50,8 +37,8 @@ describe('RedlockHealthIndicator and Redlock.health() (3 real nodes)', () => {
     const response = await request(app.getHttpServer()).get('/health');
     expect(response.status).toBe(200);
     expect(response.body.status).toBe('ok');
-    expect(response.body.info.locks).toMatchObject({ status: 'up', quorum: 2, up: 3 });
-    expect(response.body.info.locks.nodes).toEqual(
+    expect(response.body.info.redlock).toMatchObject({ status: 'up', quorum: 2, up: 3 });
+    expect(response.body.info.redlock.nodes).toEqual(
       [0, 1, 2].map((index) => ({
         node: label(index),
         up: true,
@@ -64,8 +51,8 @@ describe('RedlockHealthIndicator and Redlock.health() (3 real nodes)', () => {
     await cluster.servers[1].kill();
     const response = await request(app.getHttpServer()).get('/health');
     expect(response.status).toBe(200);
-    expect(response.body.info.locks).toMatchObject({ status: 'up', up: 2 });
-    expect(response.body.info.locks.nodes[1]).toMatchObject({
+    expect(response.body.info.redlock).toMatchObject({ status: 'up', up: 2 });
+    expect(response.body.info.redlock.nodes[1]).toMatchObject({
       node: label(1),
       up: false,
       error: expect.stringMatching(/not ready|ECONNREFUSED|closed/i),
@@ -77,7 +64,7 @@ describe('RedlockHealthIndicator and Redlock.health() (3 real nodes)', () => {
     // Reconnected, node 1 answers PING but does not count during restartDelayMs.
     await eventually(async () => {
       const response = await request(app.getHttpServer()).get('/health');
-      expect(response.body.info.locks.nodes[1]).toMatchObject({
+      expect(response.body.info.redlock.nodes[1]).toMatchObject({
         up: false,
         latencyMs: expect.any(Number),
         error: expect.stringMatching(/restarted, so its votes count again in \d+ ms/),
@@ -88,8 +75,8 @@ describe('RedlockHealthIndicator and Redlock.health() (3 real nodes)', () => {
     const response = await request(app.getHttpServer()).get('/health');
     expect(response.status).toBe(503);
     expect(response.body.status).toBe('error');
-    expect(response.body.error.locks).toMatchObject({ status: 'down', quorum: 2, up: 0 });
-    expect(response.body.error.locks.nodes[2]).toMatchObject({
+    expect(response.body.error.redlock).toMatchObject({ status: 'down', quorum: 2, up: 0 });
+    expect(response.body.error.redlock.nodes[2]).toMatchObject({
       up: false,
       error: expect.stringMatching(/No answer .* within 250 ms/),
     });
