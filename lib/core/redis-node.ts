@@ -2,6 +2,7 @@ import { Cluster, Redis, type RedisOptions } from 'ioredis';
 import { NodeNotReadyError, NodeRestartedError, NodeTimeoutError } from './errors/index.js';
 import type { NodeHealth } from './redlock-health.js';
 import { monotonicNow } from './clock.js';
+import { RestartWatch } from './restart-watch.js';
 import { ALL_SCRIPTS, type LuaScript } from './scripts.js';
 import { UnansweredCommands } from './unanswered-commands.js';
 
@@ -59,12 +60,8 @@ export class RedisNode {
   /** Commands sent on this connection and not yet answered. */
   private readonly unanswered = new UnansweredCommands();
   private readonly settings: RedisNodeSettings;
-  /** The server's `run_id` when last seen; it changes when the server restarts. */
-  private runId: string | undefined;
-  /** Set from each new connection until the server's `run_id` has been read. */
-  private identityPending = false;
-  /** Until when (monotonic ms) the node's votes for a hold do not count, after a restart. */
-  private uncountedUntil = 0;
+  /** Notices restarts, and keeps the votes of a restarted node out for a while. */
+  private readonly restarts: RestartWatch;
 
   private constructor(
     client: Redis | Cluster,
@@ -74,6 +71,7 @@ export class RedisNode {
   ) {
     this.client = client;
     this.settings = settings;
+    this.restarts = new RestartWatch({ label, ...settings });
     this.owned = owned;
     this.label = label;
     this.isCluster =
@@ -127,22 +125,7 @@ export class RedisNode {
    * still valid), or its identity is still being read after a reconnection.
    */
   uncountedReason(): NodeRestartedError | undefined {
-    if (this.identityPending) {
-      return new NodeRestartedError(
-        this.label,
-        'its run_id is still being read after a reconnection',
-      );
-    }
-    if (this.uncountedUntil === 0) return undefined;
-    const remainingMs = this.uncountedUntil - monotonicNow();
-    if (remainingMs <= 0) {
-      this.uncountedUntil = 0;
-      return undefined;
-    }
-    return new NodeRestartedError(
-      this.label,
-      `it restarted, so its votes count again in ${Math.ceil(remainingMs)} ms (restartDelayMs)`,
-    );
+    return this.restarts.uncountedReason();
   }
 
   /**
@@ -279,43 +262,7 @@ export class RedisNode {
   private onReady(): void {
     const client = this.client as Redis;
     for (const script of ALL_SCRIPTS) client.script('LOAD', script.source).catch(() => undefined);
-    if (this.settings.restartDelayMs > 0) this.readIdentity(client);
-  }
-
-  /**
-   * Reads the server's run_id and uptime. A run_id other than the one seen before means the
-   * server restarted, and may have lost the keys of locks that are still valid elsewhere: its
-   * votes do not count until `restartDelayMs` after its start (the Redlock spec's delayed
-   * restart, done by the client). The reply comes before those of the commands sent after it.
-   */
-  private readIdentity(client: Redis): void {
-    this.identityPending = true;
-    client.info('server').then(
-      (info) => {
-        this.identityPending = false;
-        const runId = /^run_id:(\w+)/m.exec(info)?.[1];
-        const uptimeSeconds = Number(/^uptime_in_seconds:(\d+)/m.exec(info)?.[1] ?? 0);
-        if (runId === undefined) return;
-        const previous = this.runId;
-        this.runId = runId;
-        if (previous === undefined || previous === runId) return;
-        // uptime_in_seconds is whole seconds between two wall-clock readings: the true uptime
-        // may be almost a second less, so count one second less (the delay errs long).
-        const surelyUpMs = Math.max(0, uptimeSeconds - 1) * 1000;
-        const uncountedForMs = this.settings.restartDelayMs - surelyUpMs;
-        if (uncountedForMs <= 0) return;
-        this.uncountedUntil = monotonicNow() + uncountedForMs;
-        this.settings.onRestart(this.label, uncountedForMs);
-      },
-      (error: unknown) => {
-        // INFO may be renamed or denied by an ACL: restarts then go unnoticed (documented).
-        this.identityPending = false;
-        this.settings.onError(
-          new Error(`could not read INFO server to notice restarts: ${String(error)}`),
-          this.label,
-        );
-      },
-    );
+    this.restarts.connected(client);
   }
 
   private watchFirstConnection(): Promise<void> | undefined {

@@ -1,0 +1,92 @@
+import type { Redis } from 'ioredis';
+import { monotonicNow } from './clock.js';
+import { NodeRestartedError } from './errors/index.js';
+
+/** What a {@link RestartWatch} needs from its node (internal). */
+export interface RestartWatchSettings {
+  /** The node, as `host:port`, for errors and events. */
+  readonly label: string;
+  /** How long after a restart the node's votes for a hold do not count (0: never watched). */
+  readonly restartDelayMs: number;
+  /** Told when the node is found to have restarted, with how long its votes stay uncounted. */
+  readonly onRestart: (node: string, uncountedForMs: number) => void;
+  /** Told when INFO cannot be read (restarts then go unnoticed). */
+  readonly onError: (error: Error, node: string) => void;
+}
+
+/**
+ * Notices that one node restarted, from its `run_id`, and keeps its votes for acquiring,
+ * extending or confirming a token out for `restartDelayMs` after its start: a node restarted
+ * without its data may have lost the keys of locks that are still valid elsewhere, and could
+ * grant them again (the Redlock spec's delayed restart, done by the client). Only a run_id
+ * seen before can change: a node first met after its restart looks like a new one.
+ */
+export class RestartWatch {
+  private runId: string | undefined;
+  /** Set from each new connection until the server's run_id has been read. */
+  private pending = false;
+  /** Until when (monotonic ms) the node's votes do not count. */
+  private uncountedUntil = 0;
+
+  constructor(private readonly settings: RestartWatchSettings) {}
+
+  /**
+   * Reads the server's run_id and uptime on a connection that just became ready. Its reply
+   * comes before those of the commands sent after it, so no vote is counted unchecked.
+   */
+  connected(client: Redis): void {
+    if (this.settings.restartDelayMs <= 0) return;
+    this.pending = true;
+    client.info('server').then(
+      (info) => {
+        this.pending = false;
+        this.identify(info);
+      },
+      (error: unknown) => {
+        // INFO may be renamed or denied by an ACL: restarts then go unnoticed (documented).
+        this.pending = false;
+        this.settings.onError(
+          new Error(`could not read INFO server to notice restarts: ${String(error)}`),
+          this.settings.label,
+        );
+      },
+    );
+  }
+
+  /**
+   * Why the node's vote for a hold must not count now, or `undefined` if it counts: it
+   * restarted less than `restartDelayMs` ago, or its run_id is still being read.
+   */
+  uncountedReason(): NodeRestartedError | undefined {
+    const { label } = this.settings;
+    if (this.pending) {
+      return new NodeRestartedError(label, 'its run_id is still being read after a reconnection');
+    }
+    if (this.uncountedUntil === 0) return undefined;
+    const remainingMs = this.uncountedUntil - monotonicNow();
+    if (remainingMs <= 0) {
+      this.uncountedUntil = 0;
+      return undefined;
+    }
+    return new NodeRestartedError(
+      label,
+      `it restarted, so its votes count again in ${Math.ceil(remainingMs)} ms (restartDelayMs)`,
+    );
+  }
+
+  private identify(info: string): void {
+    const runId = /^run_id:(\w+)/m.exec(info)?.[1];
+    const uptimeSeconds = Number(/^uptime_in_seconds:(\d+)/m.exec(info)?.[1] ?? 0);
+    if (runId === undefined) return;
+    const previous = this.runId;
+    this.runId = runId;
+    if (previous === undefined || previous === runId) return;
+    // uptime_in_seconds is whole seconds between two wall-clock readings: the true uptime may
+    // be almost a second less, so count one second less (the delay errs long).
+    const surelyUpMs = Math.max(0, uptimeSeconds - 1) * 1000;
+    const uncountedForMs = this.settings.restartDelayMs - surelyUpMs;
+    if (uncountedForMs <= 0) return;
+    this.uncountedUntil = monotonicNow() + uncountedForMs;
+    this.settings.onRestart(this.settings.label, uncountedForMs);
+  }
+}
