@@ -1,4 +1,5 @@
 import { EventEmitter, setMaxListeners } from 'node:events';
+import { attemptAcquire, attemptFencedAcquire, type AttemptContext } from './acquire-attempt.js';
 import { assertTtl, toResourceList } from './arguments.js';
 import { monotonicNow, validUntil } from './clock.js';
 import {
@@ -6,7 +7,6 @@ import {
   LockLostError,
   QuorumUnavailableError,
   RedlockClosedError,
-  ResourceLockedError,
 } from './errors/index.js';
 import { hashSlot } from './hash-slot.js';
 import { Lock, lockState } from './lock.js';
@@ -24,17 +24,8 @@ import {
 import { collectVotes, type Tally } from './quorum.js';
 import { RedisNode, type RedisNodeSpec } from './redis-node.js';
 import type { RedlockHealth } from './redlock-health.js';
-import { retryAfterMs } from './retry-after.js';
 import { fencingCounterKey } from './fencing-counter-key.js';
-import {
-  ACQUIRE_SCRIPT,
-  EXTEND_SCRIPT,
-  FENCE_CONFIRM_SCRIPT,
-  FENCED_ACQUIRE_SCRIPT,
-  RELEASE_SCRIPT,
-  type FencedAcquireReply,
-  type LuaScript,
-} from './scripts.js';
+import { EXTEND_SCRIPT, RELEASE_SCRIPT, type LuaScript } from './scripts.js';
 import { sleep } from './sleep.js';
 
 /** The events a `Redlock` emits. None is required: nobody listening never crashes anything. */
@@ -75,6 +66,8 @@ export class Redlock extends EventEmitter<RedlockEvents> {
   private readonly heldLocks = new Set<Lock>();
   private readonly keepers = new Set<LockKeeper>();
   private readonly closing = new AbortController();
+  /** What an acquisition attempt needs of this instance. */
+  private readonly attempts: AttemptContext;
   private closed: Promise<void> | undefined;
 
   /**
@@ -100,6 +93,18 @@ export class Redlock extends EventEmitter<RedlockEvents> {
       }),
     );
     this.hasCluster = this.nodes.some((node) => node.isCluster);
+    this.attempts = {
+      owner: this,
+      quorum: this.options.quorum,
+      nodeCount: this.nodes.length,
+      driftFactor: this.options.driftFactor,
+      vote: <Reply>(
+        script: LuaScript,
+        keys: readonly string[],
+        args: readonly (string | number)[],
+        isYes: (reply: Reply) => boolean,
+      ) => this.vote<Reply>(script, keys, args, isYes),
+    };
   }
 
   /** How many nodes must agree for a lock to be granted, extended or released. */
@@ -134,8 +139,8 @@ export class Redlock extends EventEmitter<RedlockEvents> {
 
     for (let attempt = 1; ; attempt++) {
       const outcome = fencing
-        ? await this.tryFencedAcquire(keys, value, ttlMs, attempt)
-        : await this.tryAcquire(keys, value, ttlMs, attempt);
+        ? await attemptFencedAcquire(this.attempts, keys, value, ttlMs, attempt)
+        : await attemptAcquire(this.attempts, keys, value, ttlMs, attempt);
       if (outcome instanceof Lock) {
         if (signal?.aborted || this.closing.signal.aborted) {
           await this.release(outcome);
@@ -154,77 +159,6 @@ export class Redlock extends EventEmitter<RedlockEvents> {
       if ((retryCount !== -1 && attempt > retryCount) || remainingMs <= 0) throw outcome;
       await sleep(Math.min(delayMs, remainingMs), [signal, this.closing.signal]);
     }
-  }
-
-  /** One attempt of plain Redlock: the lock, or why there is none. */
-  private async tryAcquire(
-    keys: readonly string[],
-    value: string,
-    ttlMs: number,
-    attempt: number,
-  ): Promise<Lock | Error> {
-    const startedAt = monotonicNow();
-    const tally = await this.vote(ACQUIRE_SCRIPT, keys, [value, ttlMs], (reply) => reply === 0);
-    const expiresAt = validUntil(startedAt, ttlMs, this.options.driftFactor);
-    if (tally.yes >= this.quorum && expiresAt > monotonicNow()) {
-      return new Lock(this, keys, value, attempt, expiresAt);
-    }
-    return this.acquireFailure(keys, ttlMs, tally, attempt, startedAt);
-  }
-
-  /**
-   * One attempt with a fencing token (`docs/correctness.md` has the argument): phase 1 takes
-   * the keys on a quorum and increments each resource's counter there; the token is the
-   * largest counter among the grants. Phase 2 raises the counters of every reachable node to
-   * the token, and the lock counts only if a quorum still holds it then, within its validity.
-   * Any later grant's quorum overlaps that one, so its token is larger.
-   */
-  private async tryFencedAcquire(
-    keys: readonly string[],
-    value: string,
-    ttlMs: number,
-    attempt: number,
-  ): Promise<Lock | Error> {
-    const startedAt = monotonicNow();
-    const keysAndCounters = [...keys, ...keys.map(fencingCounterKey)];
-    const granted = await this.vote<FencedAcquireReply>(
-      FENCED_ACQUIRE_SCRIPT,
-      keysAndCounters,
-      [value, ttlMs],
-      (reply) => reply[0] === 0,
-    );
-    if (
-      granted.yes < this.quorum ||
-      validUntil(startedAt, ttlMs, this.options.driftFactor) <= monotonicNow()
-    ) {
-      const replies = granted.replies.map((reply) => reply?.[0]);
-      return this.acquireFailure(keys, ttlMs, { ...granted, replies }, attempt, startedAt);
-    }
-    let token = 0n;
-    for (const reply of granted.replies) {
-      if (reply?.[0] !== 0) continue;
-      const counter = BigInt((reply as [0, string])[1]);
-      if (counter > token) token = counter;
-    }
-    const confirmed = await this.vote(
-      FENCE_CONFIRM_SCRIPT,
-      keysAndCounters,
-      [value, token.toString()],
-      (reply) => reply === 1,
-    );
-    const expiresAt = validUntil(startedAt, ttlMs, this.options.driftFactor);
-    if (confirmed.yes >= this.quorum && expiresAt > monotonicNow()) {
-      return new Lock(this, keys, value, attempt, expiresAt, token);
-    }
-    const elapsedMs = Math.round(monotonicNow() - startedAt);
-    return new QuorumUnavailableError(
-      'acquire',
-      keys,
-      this.quorum,
-      confirmed.failures,
-      attempt,
-      `and ${confirmed.yes} confirmed the fencing token, after ${elapsedMs} ms of the ${ttlMs} ms ttl`,
-    );
   }
 
   /**
@@ -386,30 +320,6 @@ export class Redlock extends EventEmitter<RedlockEvents> {
       veto: script.takesHold ? (node) => node.uncountedReason() : undefined,
       onFailure: (error, node) => this.emitNodeError(error, node.label),
     });
-  }
-
-  private acquireFailure(
-    keys: readonly string[],
-    ttlMs: number,
-    tally: Tally<number>,
-    attempts: number,
-    startedAt: number,
-  ): Error {
-    if (tally.yes >= this.quorum) {
-      const elapsedMs = Math.round(monotonicNow() - startedAt);
-      return new QuorumUnavailableError(
-        'acquire',
-        keys,
-        this.quorum,
-        tally.failures,
-        attempts,
-        `and ${tally.yes} did, but only after ${elapsedMs} ms, which left no validity of the ${ttlMs} ms ttl`,
-      );
-    }
-    if (tally.failures.length > this.nodes.length - this.quorum) {
-      return new QuorumUnavailableError('acquire', keys, this.quorum, tally.failures, attempts);
-    }
-    return new ResourceLockedError(keys, retryAfterMs(tally, this.quorum), attempts);
   }
 
   private stateOf(lock: Lock) {

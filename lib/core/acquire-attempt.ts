@@ -1,0 +1,131 @@
+import { monotonicNow, validUntil } from './clock.js';
+import { QuorumUnavailableError, ResourceLockedError } from './errors/index.js';
+import { fencingCounterKey } from './fencing-counter-key.js';
+import { Lock, type LockOwner } from './lock.js';
+import type { Tally } from './quorum.js';
+import { retryAfterMs } from './retry-after.js';
+import {
+  ACQUIRE_SCRIPT,
+  FENCE_CONFIRM_SCRIPT,
+  FENCED_ACQUIRE_SCRIPT,
+  type FencedAcquireReply,
+  type LuaScript,
+} from './scripts.js';
+
+/** What one acquisition attempt needs of the engine (internal). */
+export interface AttemptContext {
+  /** The engine the lock belongs to. */
+  readonly owner: LockOwner;
+  /** How many nodes must grant. */
+  readonly quorum: number;
+  /** How many nodes there are. */
+  readonly nodeCount: number;
+  /** See `RedlockOptions.driftFactor`. */
+  readonly driftFactor: number;
+  /** Runs a script on every node and tallies the votes (fail-fast, restarted nodes vetoed). */
+  vote<Reply = number>(
+    script: LuaScript,
+    keys: readonly string[],
+    args: readonly (string | number)[],
+    isYes: (reply: Reply) => boolean,
+  ): Promise<Tally<Reply>>;
+}
+
+/** One attempt of plain Redlock: the lock, or why there is none. */
+export async function attemptAcquire(
+  engine: AttemptContext,
+  keys: readonly string[],
+  value: string,
+  ttlMs: number,
+  attempt: number,
+): Promise<Lock | Error> {
+  const startedAt = monotonicNow();
+  const tally = await engine.vote(ACQUIRE_SCRIPT, keys, [value, ttlMs], (reply) => reply === 0);
+  const expiresAt = validUntil(startedAt, ttlMs, engine.driftFactor);
+  if (tally.yes >= engine.quorum && expiresAt > monotonicNow()) {
+    return new Lock(engine.owner, keys, value, attempt, expiresAt);
+  }
+  return acquireFailure(engine, keys, ttlMs, tally, attempt, startedAt);
+}
+
+/**
+ * One attempt with a fencing token (`docs/correctness.md` has the argument): phase 1 takes
+ * the keys on a quorum and increments each resource's counter there; the token is the
+ * largest counter among the grants. Phase 2 raises the counters of every reachable node to
+ * the token, and the lock counts only if a quorum still holds it then, within its validity.
+ * Any later grant's quorum overlaps that one, so its token is larger.
+ */
+export async function attemptFencedAcquire(
+  engine: AttemptContext,
+  keys: readonly string[],
+  value: string,
+  ttlMs: number,
+  attempt: number,
+): Promise<Lock | Error> {
+  const startedAt = monotonicNow();
+  const keysAndCounters = [...keys, ...keys.map(fencingCounterKey)];
+  const granted = await engine.vote<FencedAcquireReply>(
+    FENCED_ACQUIRE_SCRIPT,
+    keysAndCounters,
+    [value, ttlMs],
+    (reply) => reply[0] === 0,
+  );
+  if (
+    granted.yes < engine.quorum ||
+    validUntil(startedAt, ttlMs, engine.driftFactor) <= monotonicNow()
+  ) {
+    const replies = granted.replies.map((reply) => reply?.[0]);
+    return acquireFailure(engine, keys, ttlMs, { ...granted, replies }, attempt, startedAt);
+  }
+  let token = 0n;
+  for (const reply of granted.replies) {
+    if (reply?.[0] !== 0) continue;
+    const counter = BigInt((reply as [0, string])[1]);
+    if (counter > token) token = counter;
+  }
+  const confirmed = await engine.vote(
+    FENCE_CONFIRM_SCRIPT,
+    keysAndCounters,
+    [value, token.toString()],
+    (reply) => reply === 1,
+  );
+  const expiresAt = validUntil(startedAt, ttlMs, engine.driftFactor);
+  if (confirmed.yes >= engine.quorum && expiresAt > monotonicNow()) {
+    return new Lock(engine.owner, keys, value, attempt, expiresAt, token);
+  }
+  const elapsedMs = Math.round(monotonicNow() - startedAt);
+  return new QuorumUnavailableError(
+    'acquire',
+    keys,
+    engine.quorum,
+    confirmed.failures,
+    attempt,
+    `and ${confirmed.yes} confirmed the fencing token, after ${elapsedMs} ms of the ${ttlMs} ms ttl`,
+  );
+}
+
+/** Why an attempt got no lock: out of validity, too few nodes, or held elsewhere. */
+function acquireFailure(
+  engine: AttemptContext,
+  keys: readonly string[],
+  ttlMs: number,
+  tally: Tally<number>,
+  attempts: number,
+  startedAt: number,
+): Error {
+  if (tally.yes >= engine.quorum) {
+    const elapsedMs = Math.round(monotonicNow() - startedAt);
+    return new QuorumUnavailableError(
+      'acquire',
+      keys,
+      engine.quorum,
+      tally.failures,
+      attempts,
+      `and ${tally.yes} did, but only after ${elapsedMs} ms, which left no validity of the ${ttlMs} ms ttl`,
+    );
+  }
+  if (tally.failures.length > engine.nodeCount - engine.quorum) {
+    return new QuorumUnavailableError('acquire', keys, engine.quorum, tally.failures, attempts);
+  }
+  return new ResourceLockedError(keys, retryAfterMs(tally, engine.quorum), attempts);
+}
