@@ -11,6 +11,8 @@ import {
   type FencedAcquireReply,
   type LuaScript,
 } from './scripts.js';
+import { QUEUED_ACQUIRE_SCRIPT } from './wait-queue-scripts.js';
+import { waiterDeadlinesKey, waitersKey } from './wait-queue-keys.js';
 
 /** What one acquisition attempt needs of the engine (internal). */
 export interface AttemptContext {
@@ -31,6 +33,24 @@ export interface AttemptContext {
   ): Promise<Tally<Reply>>;
 }
 
+/**
+ * A failed attempt: why, and whether it may have left grants on some node (a node granted,
+ * or did not answer); if not, every node refused and nothing needs releasing.
+ */
+export interface FailedAttempt {
+  readonly error: Error;
+  readonly mayHaveGranted: boolean;
+}
+
+/**
+ * Where a single-resource attempt stands in the resource's wait queue: its member and
+ * priority, or `member: ''` to respect the queue without joining it (a last attempt).
+ */
+export interface QueueSpot {
+  readonly member: string;
+  readonly priority: number;
+}
+
 /** One attempt of plain Redlock: the lock, or why there is none. */
 export async function attemptAcquire(
   engine: AttemptContext,
@@ -38,14 +58,25 @@ export async function attemptAcquire(
   value: string,
   ttlMs: number,
   attempt: number,
-): Promise<Lock | Error> {
+  spot?: QueueSpot,
+): Promise<Lock | FailedAttempt> {
   const startedAt = monotonicNow();
-  const tally = await engine.vote(ACQUIRE_SCRIPT, keys, [value, ttlMs], (reply) => reply === 0);
+  const tally = spot
+    ? await engine.vote(
+        QUEUED_ACQUIRE_SCRIPT,
+        queueKeys(keys[0]),
+        [value, ttlMs, spot.member, spot.priority],
+        (reply) => reply === 0,
+      )
+    : await engine.vote(ACQUIRE_SCRIPT, keys, [value, ttlMs], (reply) => reply === 0);
   const expiresAt = validUntil(startedAt, ttlMs, engine.driftFactor);
   if (tally.yes >= engine.quorum && expiresAt > monotonicNow()) {
     return new Lock(engine.owner, keys, value, attempt, expiresAt);
   }
-  return acquireFailure(engine, keys, ttlMs, tally, attempt, startedAt);
+  return {
+    error: acquireFailure(engine, keys, ttlMs, tally, attempt, startedAt),
+    mayHaveGranted: tally.no < engine.nodeCount,
+  };
 }
 
 /**
@@ -61,21 +92,33 @@ export async function attemptFencedAcquire(
   value: string,
   ttlMs: number,
   attempt: number,
-): Promise<Lock | Error> {
+  spot?: QueueSpot,
+): Promise<Lock | FailedAttempt> {
   const startedAt = monotonicNow();
   const keysAndCounters = [...keys, ...keys.map(fencingCounterKey)];
-  const granted = await engine.vote<FencedAcquireReply>(
-    FENCED_ACQUIRE_SCRIPT,
-    keysAndCounters,
-    [value, ttlMs],
-    (reply) => reply[0] === 0,
-  );
+  const isGrant = (reply: FencedAcquireReply) => reply[0] === 0;
+  const granted = spot
+    ? await engine.vote<FencedAcquireReply>(
+        QUEUED_ACQUIRE_SCRIPT,
+        [...queueKeys(keys[0]), keysAndCounters[1]],
+        [value, ttlMs, spot.member, spot.priority],
+        isGrant,
+      )
+    : await engine.vote<FencedAcquireReply>(
+        FENCED_ACQUIRE_SCRIPT,
+        keysAndCounters,
+        [value, ttlMs],
+        isGrant,
+      );
   if (
     granted.yes < engine.quorum ||
     validUntil(startedAt, ttlMs, engine.driftFactor) <= monotonicNow()
   ) {
     const replies = granted.replies.map((reply) => reply?.[0]);
-    return acquireFailure(engine, keys, ttlMs, { ...granted, replies }, attempt, startedAt);
+    return {
+      error: acquireFailure(engine, keys, ttlMs, { ...granted, replies }, attempt, startedAt),
+      mayHaveGranted: granted.no < engine.nodeCount,
+    };
   }
   let token = 0n;
   for (const reply of granted.replies) {
@@ -94,7 +137,7 @@ export async function attemptFencedAcquire(
     return new Lock(engine.owner, keys, value, attempt, expiresAt, token);
   }
   const elapsedMs = Math.round(monotonicNow() - startedAt);
-  return new QuorumUnavailableError(
+  const error = new QuorumUnavailableError(
     'acquire',
     keys,
     engine.quorum,
@@ -102,6 +145,12 @@ export async function attemptFencedAcquire(
     attempt,
     `and ${confirmed.yes} confirmed the fencing token, after ${elapsedMs} ms of the ${ttlMs} ms ttl`,
   );
+  return { error, mayHaveGranted: true };
+}
+
+/** The keys of the queued acquire of one resource: it, its waiters, their deadlines. */
+function queueKeys(resource: string): string[] {
+  return [resource, waitersKey(resource), waiterDeadlinesKey(resource)];
 }
 
 /** Why an attempt got no lock: out of validity, too few nodes, or held elsewhere. */

@@ -2,6 +2,7 @@ import { Cluster, Redis, type RedisOptions } from 'ioredis';
 import { NodeNotReadyError, NodeRestartedError, NodeTimeoutError } from './errors/index.js';
 import type { NodeHealth } from './redlock-health.js';
 import { monotonicNow } from './clock.js';
+import { ReleaseNotices } from './release-notices.js';
 import { RestartWatch } from './restart-watch.js';
 import { ALL_SCRIPTS, type LuaScript } from './scripts.js';
 import { UnansweredCommands } from './unanswered-commands.js';
@@ -53,6 +54,8 @@ export class RedisNode {
   readonly isCluster: boolean;
   /** The key prefix the client adds to every key, if any. */
   readonly keyPrefix: string;
+  /** The node's release notices, for waiters; none on a Redis Cluster node. */
+  readonly notices: ReleaseNotices | undefined;
   private readonly client: Redis | Cluster;
   /** Settles when the first connection attempt ends; undefined after that. */
   private firstConnection: Promise<void> | undefined;
@@ -78,6 +81,9 @@ export class RedisNode {
       client instanceof Cluster || (client as { isCluster?: boolean }).isCluster === true;
     const options = client.options as { keyPrefix?: string; redisOptions?: { keyPrefix?: string } };
     this.keyPrefix = options.keyPrefix ?? options.redisOptions?.keyPrefix ?? '';
+    this.notices = this.isCluster
+      ? undefined
+      : new ReleaseNotices(client as Redis, (error) => settings.onError(error, label));
     if (!this.isCluster) {
       // Load the scripts whenever a connection becomes ready (a restarted node has lost them),
       // before any command that waited for it: EVALSHA then rarely needs its fallback. Read
@@ -193,8 +199,12 @@ export class RedisNode {
     }
   }
 
-  /** Closes the connection if this node owns it; a caller's instance is left open. */
+  /**
+   * Closes the connection if this node owns it (a caller's instance is left open), and the
+   * subscriber connection for release notices in any case.
+   */
   async close(): Promise<void> {
+    this.notices?.close();
     if (!this.owned) return;
     const client = this.client as Redis;
     if (client.status === 'end') return;

@@ -1,5 +1,5 @@
 import { EventEmitter, setMaxListeners } from 'node:events';
-import { attemptAcquire, attemptFencedAcquire, type AttemptContext } from './acquire-attempt.js';
+import { acquireWithRetries, type AcquisitionContext } from './acquisition.js';
 import { assertTtl, toResourceList } from './arguments.js';
 import { monotonicNow, validUntil } from './clock.js';
 import {
@@ -11,7 +11,6 @@ import {
 import { hashSlot } from './hash-slot.js';
 import { Lock, lockState } from './lock.js';
 import { LockKeeper } from './lock-keeper.js';
-import { newLockValue } from './lock-value.js';
 import {
   assertAcquireOptions,
   resolveRedlockOptions,
@@ -26,7 +25,8 @@ import { RedisNode, type RedisNodeSpec } from './redis-node.js';
 import type { RedlockHealth } from './redlock-health.js';
 import { fencingCounterKey } from './fencing-counter-key.js';
 import { EXTEND_SCRIPT, RELEASE_SCRIPT, type LuaScript } from './scripts.js';
-import { sleep } from './sleep.js';
+import { handOffReleaseKeys } from './wait-queue-keys.js';
+import { HAND_OFF_RELEASE_SCRIPT } from './wait-queue-scripts.js';
 
 /** The events a `Redlock` emits. None is required: nobody listening never crashes anything. */
 export interface RedlockEvents {
@@ -66,8 +66,10 @@ export class Redlock extends EventEmitter<RedlockEvents> {
   private readonly heldLocks = new Set<Lock>();
   private readonly keepers = new Set<LockKeeper>();
   private readonly closing = new AbortController();
-  /** What an acquisition attempt needs of this instance. */
-  private readonly attempts: AttemptContext;
+  /** What an acquisition needs of this instance. */
+  private readonly acquisitions: AcquisitionContext;
+  /** Acquisitions under way; `quit()` lets them clean up before closing the connections. */
+  private readonly pending = new Set<Promise<unknown>>();
   private closed: Promise<void> | undefined;
 
   /**
@@ -93,17 +95,23 @@ export class Redlock extends EventEmitter<RedlockEvents> {
       }),
     );
     this.hasCluster = this.nodes.some((node) => node.isCluster);
-    this.attempts = {
+    this.acquisitions = {
       owner: this,
       quorum: this.options.quorum,
       nodeCount: this.nodes.length,
       driftFactor: this.options.driftFactor,
+      nodes: this.nodes,
+      queues: !this.hasCluster,
+      closing: this.closing.signal,
       vote: <Reply>(
         script: LuaScript,
         keys: readonly string[],
         args: readonly (string | number)[],
         isYes: (reply: Reply) => boolean,
       ) => this.vote<Reply>(script, keys, args, isYes),
+      releaseEverywhere: async (script, keys, args) => {
+        await this.vote(script, keys, args, () => true, true);
+      },
     };
   }
 
@@ -134,31 +142,29 @@ export class Redlock extends EventEmitter<RedlockEvents> {
     this.assertOneSlot(fencing ? [...keys, ...keys.map(fencingCounterKey)] : keys, fencing);
     const signal = options?.signal;
     signal?.throwIfAborted();
-    const value = newLockValue();
-    const deadline = monotonicNow() + waitMs;
-
-    for (let attempt = 1; ; attempt++) {
-      const outcome = fencing
-        ? await attemptFencedAcquire(this.attempts, keys, value, ttlMs, attempt)
-        : await attemptAcquire(this.attempts, keys, value, ttlMs, attempt);
-      if (outcome instanceof Lock) {
-        if (signal?.aborted || this.closing.signal.aborted) {
-          await this.release(outcome);
-          throw signal?.aborted ? signal.reason : new RedlockClosedError();
-        }
-        this.heldLocks.add(outcome);
-        this.emit('acquired', outcome);
-        return outcome;
-      }
-      // Release on every node, also those that did not answer or refused: a grant may still be
-      // on its way. It travels behind the acquire on the same connection, so it lands after it.
-      await this.vote(RELEASE_SCRIPT, keys, [value], () => true, true);
-
-      const delayMs = retryDelayMs + Math.floor(Math.random() * (retryJitterMs + 1));
-      const remainingMs = deadline - monotonicNow();
-      if ((retryCount !== -1 && attempt > retryCount) || remainingMs <= 0) throw outcome;
-      await sleep(Math.min(delayMs, remainingMs), [signal, this.closing.signal]);
+    const acquisition = acquireWithRetries(this.acquisitions, keys, {
+      ttlMs,
+      retryCount,
+      retryDelayMs,
+      retryJitterMs,
+      waitMs,
+      fencing,
+      signal,
+    });
+    this.pending.add(acquisition);
+    let lock: Lock;
+    try {
+      lock = await acquisition;
+    } finally {
+      this.pending.delete(acquisition);
     }
+    if (signal?.aborted || this.closing.signal.aborted) {
+      await this.release(lock);
+      throw signal?.aborted ? signal.reason : new RedlockClosedError();
+    }
+    this.heldLocks.add(lock);
+    this.emit('acquired', lock);
+    return lock;
   }
 
   /**
@@ -172,12 +178,16 @@ export class Redlock extends EventEmitter<RedlockEvents> {
     const wasHeld = state.status === 'held';
     state.status = 'released';
     this.heldLocks.delete(lock);
-    const tally = await this.vote(
-      RELEASE_SCRIPT,
-      lock.resources,
-      [lock.value],
-      (deleted) => deleted === lock.resources.length,
-    );
+    const deletedAll = (deleted: number) => deleted === lock.resources.length;
+    // With queues, the release hands each key to its first waiter and announces it.
+    const tally = this.acquisitions.queues
+      ? await this.vote(
+          HAND_OFF_RELEASE_SCRIPT,
+          handOffReleaseKeys(lock.resources),
+          [lock.value, 'release'],
+          deletedAll,
+        )
+      : await this.vote(RELEASE_SCRIPT, lock.resources, [lock.value], deletedAll);
     const held = tally.yes >= this.quorum;
     if (!held && wasHeld) {
       this.emit(
@@ -292,7 +302,11 @@ export class Redlock extends EventEmitter<RedlockEvents> {
     this.closed ??= (async () => {
       this.closing.abort(new RedlockClosedError());
       for (const keeper of this.keepers) keeper.abort(new RedlockClosedError());
-      await Promise.allSettled([...this.heldLocks].map((lock) => this.release(lock)));
+      await Promise.allSettled([
+        ...[...this.heldLocks].map((lock) => this.release(lock)),
+        // Aborted acquisitions leave their queues and release what they were handed.
+        ...this.pending,
+      ]);
       await Promise.allSettled(this.nodes.map((node) => node.close()));
     })();
     return this.closed;

@@ -1,27 +1,7 @@
-import { createHash } from 'node:crypto';
+import { luaScript as script, type LuaScript } from './lua-script.js';
+import { HAND_OFF_RELEASE_SCRIPT, QUEUED_ACQUIRE_SCRIPT } from './wait-queue-scripts.js';
 
-/** A Lua script with its SHA1, for EVALSHA with an EVAL fallback on NOSCRIPT. */
-export interface LuaScript {
-  /** What the script is for, in error messages. */
-  readonly name: string;
-  /** The Lua source. */
-  readonly source: string;
-  /** SHA1 of `source`, as Redis names it. */
-  readonly sha: string;
-  /**
-   * Whether it takes or prolongs a hold (acquire, extend) rather than giving one up (release).
-   * Such a script is not sent to a node that has stopped answering, and its NOSCRIPT fallback
-   * is skipped once the operation is decided: a late acquire could land after the release
-   * that followed it (another client may have loaded the release script meanwhile, so that
-   * release did not fail in turn). A release is always sent: it is what cleans up.
-   */
-  readonly takesHold: boolean;
-}
-
-function script(name: string, source: string, takesHold: boolean): LuaScript {
-  const sha = createHash('sha1').update(source).digest('hex');
-  return Object.freeze({ name, source, sha, takesHold });
-}
+export type { LuaScript } from './lua-script.js';
 
 /**
  * Acquire, all or nothing: if any key exists, set none and answer the longest PTTL among them
@@ -191,4 +171,6 @@ export const ALL_SCRIPTS: readonly LuaScript[] = [
   EXTEND_SCRIPT,
   FENCED_ACQUIRE_SCRIPT,
   FENCE_CONFIRM_SCRIPT,
+  QUEUED_ACQUIRE_SCRIPT,
+  HAND_OFF_RELEASE_SCRIPT,
 ];

@@ -1,0 +1,190 @@
+import {
+  attemptAcquire,
+  attemptFencedAcquire,
+  type AttemptContext,
+  type FailedAttempt,
+  type QueueSpot,
+} from './acquire-attempt.js';
+import { monotonicNow, validUntil } from './clock.js';
+import { Lock } from './lock.js';
+import { newLockValue } from './lock-value.js';
+import type { RedisNode } from './redis-node.js';
+import { RELEASE_SCRIPT } from './scripts.js';
+import { sleep } from './sleep.js';
+import { handOffReleaseKeys } from './wait-queue-keys.js';
+import { HAND_OFF_RELEASE_SCRIPT } from './wait-queue-scripts.js';
+import { Waiter } from './waiter.js';
+
+/** What an acquisition needs of the engine (internal). */
+export interface AcquisitionContext extends AttemptContext {
+  readonly nodes: readonly RedisNode[];
+  /** Whether the nodes keep wait queues and announce releases (not with a Redis Cluster node). */
+  readonly queues: boolean;
+  /** Aborts when the engine closes. */
+  readonly closing: AbortSignal;
+  /** Runs a release on every node and waits for each (up to the node timeout). */
+  releaseEverywhere(
+    script: typeof RELEASE_SCRIPT,
+    keys: readonly string[],
+    args: readonly (string | number)[],
+  ): Promise<void>;
+}
+
+/** The settings of one acquisition, per-call options merged over the engine's. */
+export interface AcquisitionSettings {
+  readonly ttlMs: number;
+  readonly retryCount: number;
+  readonly retryDelayMs: number;
+  readonly retryJitterMs: number;
+  readonly waitMs: number;
+  readonly fencing: boolean;
+  readonly signal: AbortSignal | undefined;
+}
+
+/**
+ * Acquires `keys`, attempting until granted or out of retries, and waiting in between.
+ *
+ * With queues (no Redis Cluster node), a single resource is acquired in queue order: a refused
+ * attempt joins the resource's wait queue on each node, and a release hands the key to the
+ * first waiter and announces it, so the waiter holds the lock once a quorum announced it,
+ * without another attempt (a fenced waiter is woken instead, and takes it itself). Several
+ * resources do not queue; they are woken when a key goes free. The retry delay stays as the
+ * fallback: a lost announcement costs at most one delay. A waiter that gives up leaves the
+ * queues and passes on what was handed to it; one that crashes lapses after its ttl.
+ *
+ * @throws the last attempt's error when the retries run out, or the signal's reason.
+ */
+export async function acquireWithRetries(
+  engine: AcquisitionContext,
+  keys: readonly string[],
+  settings: AcquisitionSettings,
+): Promise<Lock> {
+  const { ttlMs, retryCount, fencing } = settings;
+  const waiter = engine.queues
+    ? new Waiter(
+        {
+          nodes: engine.nodes,
+          quorum: engine.quorum,
+          resources: keys,
+          handOffTtlMs: keys.length === 1 ? (fencing ? 0 : ttlMs) : undefined,
+        },
+        newLockValue(),
+      )
+    : undefined;
+  let value = waiter?.value ?? newLockValue();
+  const deadline = monotonicNow() + settings.waitMs;
+  const signals = [settings.signal, engine.closing];
+  /** Whether a failed attempt may have left grants or a queue entry behind. */
+  let mayHold = false;
+  let joined = false;
+  try {
+    for (let attempt = 1; ; attempt++) {
+      const willRetry = retryCount === -1 || attempt <= retryCount;
+      waiter?.attempting();
+      const attemptStartedAt = monotonicNow();
+      const spot: QueueSpot | undefined = waiter?.queues
+        ? { member: willRetry ? waiter.member : '', priority: waiter.priority }
+        : undefined;
+      const outcome: Lock | FailedAttempt = fencing
+        ? await attemptFencedAcquire(engine, keys, value, ttlMs, attempt, spot)
+        : await attemptAcquire(engine, keys, value, ttlMs, attempt, spot);
+      if (outcome instanceof Lock) return outcome;
+      // A refused waiter is in the queues from here on, and may be handed the key.
+      joined ||= spot !== undefined && spot.member !== '';
+      mayHold = outcome.mayHaveGranted || joined;
+      const remainingMs = deadline - monotonicNow();
+      if (!willRetry || remainingMs <= 0) {
+        if (mayHold) await leave(engine, keys, value, waiter);
+        mayHold = false;
+        throw outcome.error;
+      }
+      if (outcome.mayHaveGranted) {
+        value = await dropGrants(engine, keys, value, ttlMs, waiter);
+        mayHold = joined;
+      }
+
+      const delayMs =
+        settings.retryDelayMs + Math.floor(Math.random() * (settings.retryJitterMs + 1));
+      if (waiter === undefined) {
+        await sleep(Math.min(delayMs, remainingMs), signals);
+        continue;
+      }
+      waiter.subscribe();
+      // Attempt at least every half ttl all the same: attempts renew the queue entry, which
+      // lapses after a ttl.
+      const latestAt = Math.min(deadline, attemptStartedAt + ttlMs / 2);
+      const woke = await waiter.wait(delayMs, latestAt, signals);
+      if (woke === 'handed') {
+        // Handed over after the value was first sent, so valid from then at least. If most
+        // of that validity is gone (a long wait), the next attempt confirms it afresh: the key
+        // holds this waiter's value, and the attempt renews it.
+        const expiresAt = validUntil(waiter.valueSentAt, ttlMs, engine.driftFactor);
+        if (expiresAt - monotonicNow() >= ttlMs / 2) {
+          mayHold = false;
+          return new Lock(engine.owner, keys, value, attempt, expiresAt);
+        }
+      }
+    }
+  } catch (error) {
+    if (mayHold) await leave(engine, keys, value, waiter);
+    throw error;
+  } finally {
+    waiter?.stop();
+  }
+}
+
+/**
+ * Drops what a failed attempt may have been granted, so that split grants cannot block each
+ * other until they expire, and answers the value to go on with. A queued waiter keeps its
+ * place under a new value: announcements of the old one, which the drop deletes, no longer
+ * count.
+ */
+async function dropGrants(
+  engine: AcquisitionContext,
+  keys: readonly string[],
+  value: string,
+  ttlMs: number,
+  waiter: Waiter | undefined,
+): Promise<string> {
+  if (waiter === undefined) {
+    // Sent behind the acquire on each connection, so it lands after any late grant.
+    await engine.releaseEverywhere(RELEASE_SCRIPT, keys, [value]);
+    return value;
+  }
+  if (!waiter.queues) {
+    await engine.releaseEverywhere(HAND_OFF_RELEASE_SCRIPT, handOffReleaseKeys(keys), [
+      value,
+      'release',
+    ]);
+    return value;
+  }
+  const sentAt = monotonicNow();
+  const { previousMember } = waiter.renew(sentAt);
+  await engine.releaseEverywhere(HAND_OFF_RELEASE_SCRIPT, handOffReleaseKeys(keys), [
+    value,
+    'stay',
+    previousMember,
+    waiter.member,
+    waiter.priority,
+    ttlMs,
+  ]);
+  return waiter.value;
+}
+
+/** Gives up: leaves the queues, and releases (passing on) whatever this value was granted. */
+async function leave(
+  engine: AcquisitionContext,
+  keys: readonly string[],
+  value: string,
+  waiter: Waiter | undefined,
+): Promise<void> {
+  if (waiter === undefined) {
+    await engine.releaseEverywhere(RELEASE_SCRIPT, keys, [value]);
+    return;
+  }
+  await engine.releaseEverywhere(
+    HAND_OFF_RELEASE_SCRIPT,
+    handOffReleaseKeys(keys),
+    waiter.queues ? [value, 'leave', waiter.member] : [value, 'release'],
+  );
+}

@@ -1,0 +1,140 @@
+import type { Redis } from 'ioredis';
+import { monotonicNow } from './clock.js';
+
+/** Told of a notice: the value the lock was handed to, or '' when it is free. */
+export type ReleaseListener = (message: string) => void;
+
+/** A channel nobody has listened to for this long is unsubscribed (checked this often). */
+const IDLE_UNSUBSCRIBE_MS = 1_000;
+
+/**
+ * One node's release notices, on a subscriber connection of their own, opened on first need
+ * and shared by every waiter of the Redlock (internal). Waiters listen by channel (and
+ * message); a channel is subscribed the first time a waiter has to wait on it, and
+ * unsubscribed once nobody has listened for a second, so a run of contended acquisitions
+ * subscribes once. A notice is a hint: a lost one (reconnection, slow subscription) costs the
+ * waiter at most its retry delay, since it also polls.
+ */
+export class ReleaseNotices {
+  private subscriber: Redis | undefined;
+  /** By channel, or by channel and message (see {@link listen}). */
+  private readonly listeners = new Map<string, Set<ReleaseListener>>();
+  /** How many listeners each channel has, whatever their message. */
+  private readonly listenerCounts = new Map<string, number>();
+  /** When the last notice arrived on each listened channel (monotonic ms). */
+  private readonly lastNotices = new Map<string, number>();
+  /** Channels subscribed to, or being subscribed to. */
+  private readonly subscribed = new Set<string>();
+  /** Subscribed channels without listeners, and since when (monotonic ms). */
+  private readonly idleSince = new Map<string, number>();
+  private sweeper: NodeJS.Timeout | undefined;
+  private closed = false;
+
+  /**
+   * @param source the node's command connection; the subscriber is its duplicate.
+   * @param onError receives the subscriber's connection and command errors.
+   */
+  constructor(
+    private readonly source: Redis,
+    private readonly onError: (error: Error) => void,
+  ) {}
+
+  /**
+   * Calls `listener` with each notice on `channel`, or only with the notices whose message is
+   * `message` (found by a map lookup, however many listen), until the returned function is
+   * called.
+   */
+  listen(channel: string, listener: ReleaseListener, message?: string): () => void {
+    const key = message === undefined ? channel : `${channel}\n${message}`;
+    let keyListeners = this.listeners.get(key);
+    if (keyListeners === undefined) {
+      keyListeners = new Set();
+      this.listeners.set(key, keyListeners);
+    }
+    keyListeners.add(listener);
+    this.listenerCounts.set(channel, (this.listenerCounts.get(channel) ?? 0) + 1);
+    this.idleSince.delete(channel);
+    let listening = true;
+    return () => {
+      if (!listening) return;
+      listening = false;
+      keyListeners.delete(listener);
+      if (keyListeners.size === 0 && this.listeners.get(key) === keyListeners) {
+        this.listeners.delete(key);
+      }
+      const count = (this.listenerCounts.get(channel) ?? 1) - 1;
+      if (count > 0) {
+        this.listenerCounts.set(channel, count);
+        return;
+      }
+      this.listenerCounts.delete(channel);
+      this.lastNotices.delete(channel);
+      if (this.subscribed.has(channel)) {
+        this.idleSince.set(channel, monotonicNow());
+        this.sweeper ??= setInterval(() => this.sweep(), IDLE_UNSUBSCRIBE_MS).unref();
+      }
+    };
+  }
+
+  /** When the last notice on `channel` arrived (monotonic ms), or `undefined`. */
+  lastNoticeAt(channel: string): number | undefined {
+    return this.lastNotices.get(channel);
+  }
+
+  /** Subscribes to `channel` unless it already is; does not wait for the subscription. */
+  subscribe(channel: string): void {
+    if (this.closed || this.subscribed.has(channel)) return;
+    this.subscribed.add(channel);
+    this.connection()
+      .subscribe(channel)
+      .catch((error: Error) => {
+        this.subscribed.delete(channel);
+        this.onError(error);
+      });
+  }
+
+  /** Closes the subscriber connection and stops the sweeper. */
+  close(): void {
+    this.closed = true;
+    clearInterval(this.sweeper);
+    this.sweeper = undefined;
+    this.listeners.clear();
+    this.listenerCounts.clear();
+    this.lastNotices.clear();
+    this.subscribed.clear();
+    this.idleSince.clear();
+    this.subscriber?.disconnect();
+  }
+
+  private connection(): Redis {
+    if (this.subscriber) return this.subscriber;
+    // Unlike the lock commands, a SUBSCRIBE may wait for the connection: it is only a hint.
+    const subscriber = this.source.duplicate({ enableOfflineQueue: true, lazyConnect: false });
+    subscriber.on('error', (error: Error) => this.onError(error));
+    subscriber.on('message', (channel: string, message: string) => {
+      if (this.listenerCounts.has(channel)) this.lastNotices.set(channel, monotonicNow());
+      const byMessage = this.listeners.get(`${channel}\n${message}`);
+      if (byMessage) for (const listener of byMessage) listener(message);
+      const byChannel = this.listeners.get(channel);
+      if (byChannel) for (const listener of byChannel) listener(message);
+    });
+    this.subscriber = subscriber;
+    return subscriber;
+  }
+
+  private sweep(): void {
+    const now = monotonicNow();
+    const idle = [...this.idleSince]
+      .filter(([, since]) => now - since >= IDLE_UNSUBSCRIBE_MS)
+      .map(([channel]) => channel);
+    for (const channel of idle) {
+      this.idleSince.delete(channel);
+      this.subscribed.delete(channel);
+    }
+    if (idle.length > 0) this.subscriber?.unsubscribe(...idle).catch(() => undefined);
+    if (this.idleSince.size === 0) {
+      clearInterval(this.sweeper);
+      this.sweeper = undefined;
+    }
+  }
+}

@@ -1,0 +1,38 @@
+/**
+ * The keys and channel of a resource's wait queue on each node. Suffixes keep the resource's
+ * `{hash tag}`; the queue is not used on Redis Cluster nodes all the same (see `Redlock`).
+ */
+
+/** The sorted set of a resource's waiters, scored by when each began to wait. */
+export function waitersKey(resource: string): string {
+  return resource + ':redlock:waiters';
+}
+
+/** The sorted set of the same waiters, scored by the node time at which each entry lapses. */
+export function waiterDeadlinesKey(resource: string): string {
+  return resource + ':redlock:deadlines';
+}
+
+/**
+ * The channel on which a node announces that `resource` was released: the message is the
+ * value it was handed to (the lock now belongs to that waiter on this node; a fenced waiter is
+ * only woken), or empty when it went free with nobody queued. The release script names it from
+ * the key as the node sees it; channels are not keys, so the client's key prefix is written
+ * out here.
+ */
+export function releaseChannel(keyPrefix: string, resource: string): string {
+  return keyPrefix + resource + ':redlock:released';
+}
+
+/**
+ * How a waiter appears in a queue: `<ttl>:<value>`. A ttl of 0 marks a waiter that must take
+ * the lock itself (fenced locks, whose grant increments a counter): it is woken, not handed to.
+ */
+export function waiterMember(value: string, handOffTtlMs: number): string {
+  return `${handOffTtlMs}:${value}`;
+}
+
+/** The keys of a hand-off release of `resources`: them, their waiters, their deadlines. */
+export function handOffReleaseKeys(resources: readonly string[]): string[] {
+  return [...resources, ...resources.map(waitersKey), ...resources.map(waiterDeadlinesKey)];
+}

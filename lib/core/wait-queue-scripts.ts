@@ -1,0 +1,162 @@
+import { luaScript } from './lua-script.js';
+
+/**
+ * Lua shared by the queue scripts: the node's clock (read once, when first needed), the first live waiter of a queue (lapsed
+ * entries at its head are dropped on the way), and joining a queue (or renewing one's entry,
+ * keeping one's place). Entries lapse `life` ms after their last renewal, so a waiter that
+ * crashed or gave up without leaving holds nobody up for longer than its ttl.
+ */
+const QUEUE_LUA = `local now
+local function clock()
+  if not now then
+    local time = redis.call('time')
+    now = tonumber(time[1]) * 1000 + math.floor(tonumber(time[2]) / 1000)
+  end
+  return now
+end
+local function first_waiter(waiters, deadlines, now)
+  while true do
+    local first = redis.call('zrange', waiters, 0, 0)[1]
+    if not first then
+      return nil
+    end
+    local deadline = tonumber(redis.call('zscore', deadlines, first))
+    if deadline and deadline > now then
+      return first, deadline
+    end
+    redis.call('zrem', waiters, first)
+    redis.call('zrem', deadlines, first)
+  end
+end
+local function enqueue(waiters, deadlines, member, priority, life, now)
+  redis.call('zadd', waiters, 'NX', priority, member)
+  redis.call('zadd', deadlines, now + life, member)
+  if redis.call('pttl', deadlines) < life then
+    redis.call('pexpire', waiters, life)
+    redis.call('pexpire', deadlines, life)
+  end
+end
+`;
+
+/**
+ * Acquire one resource, in queue order. Grants (SET with the ttl) when the key already holds
+ * this waiter's value (a release handed it over) or is free and no other live waiter is ahead;
+ * otherwise joins the queue (or renews the entry, keeping its place) and answers how long the
+ * key stays held: its PTTL (-1 without expiry), or, when it is free but reserved for the first
+ * waiter, that waiter's remaining entry life. With a fourth key (the fencing counter) it
+ * increments it on a grant and answers like the fenced acquire: `{0, counter}` or `{pttl}`.
+ *
+ * KEYS: the resource, its waiters, its waiter deadlines[, its fencing counter].
+ * ARGV[1]: the lock's value. ARGV[2]: ttl in milliseconds (also the entry's life).
+ * ARGV[3]: the waiter's queue member, or '' not to join the queue (a last attempt). ARGV[4]:
+ * its priority (when it began to wait).
+ */
+export const QUEUED_ACQUIRE_SCRIPT = luaScript(
+  'queued acquire',
+  `${QUEUE_LUA}local value, ttl, member = ARGV[1], tonumber(ARGV[2]), ARGV[3]
+local fenced = #KEYS == 4
+local current = redis.call('get', KEYS[1])
+if current ~= value then
+  local held
+  if current then
+    held = redis.call('pttl', KEYS[1])
+    if held ~= -1 then
+      held = math.max(held, 1)
+    end
+  else
+    local first, deadline = nil, nil
+    if redis.call('exists', KEYS[2]) == 1 then
+      first, deadline = first_waiter(KEYS[2], KEYS[3], clock())
+    end
+    if first and first ~= member then
+      held = math.max(deadline - clock(), 1)
+    end
+  end
+  if held then
+    if member ~= '' then
+      enqueue(KEYS[2], KEYS[3], member, ARGV[4], ttl, clock())
+    end
+    if fenced then
+      return {held}
+    end
+    return held
+  end
+end
+redis.call('set', KEYS[1], value, 'PX', ttl)
+redis.call('zrem', KEYS[2], member)
+redis.call('zrem', KEYS[3], member)
+if not fenced then
+  return 0
+end
+redis.call('incr', KEYS[4])
+return {0, redis.call('get', KEYS[4])}`,
+  true,
+);
+
+/**
+ * Release with hand-off: compare-and-delete each key, then, for each key left free, hand it to
+ * the first live waiter of its queue (SET with that waiter's ttl, and remove it from the
+ * queue) and publish that waiter's value on the key's channel (`<key>:redlock:released`); a
+ * waiter queued with ttl 0 is only woken (the key stays free, reserved for it by the queue
+ * order). With nobody waiting, publishes an empty message, which wakes acquisitions of
+ * several resources (they do not queue). Every waiter of the key hears each notice, which
+ * tells it the queue is moving. Publishing is best effort (`pcall`): an ACL that forbids it
+ * costs the waiters their notices, never the release. Answers how many keys it deleted.
+ *
+ * Modes: `release` (a holder lets go), `leave` (a waiter gives up: its entry goes too), `stay`
+ * (a waiter drops the partial grants of a failed attempt but keeps its place, under a new
+ * member). After a `stay`, each freed key goes to its first waiter, which may be the same
+ * waiter under its new value: since every node orders waiters by the same priority, the
+ * first live waiter gets every free key, and split grants resolve at once instead of
+ * blocking each other until they expire.
+ *
+ *
+ * KEYS: the n resources, then their waiters, then their waiter deadlines.
+ * ARGV[1]: the lock's value. ARGV[2]: the mode. For `leave` and `stay`, ARGV[3]: the member to
+ * remove; for `stay`, ARGV[4]: the member to add, ARGV[5]: its priority, ARGV[6]: its life in
+ * milliseconds.
+ */
+export const HAND_OFF_RELEASE_SCRIPT = luaScript(
+  'hand-off release',
+  `${QUEUE_LUA}local n = #KEYS / 3
+local value, mode = ARGV[1], ARGV[2]
+local function hand_off(resource, waiters, deadlines)
+  local channel = resource .. ':redlock:released'
+  local first = nil
+  if redis.call('exists', waiters) == 1 then
+    first = first_waiter(waiters, deadlines, clock())
+  end
+  if not first then
+    redis.pcall('publish', channel, '')
+    return
+  end
+  local colon = string.find(first, ':', 1, true)
+  local ttl = tonumber(string.sub(first, 1, colon - 1))
+  local next_value = string.sub(first, colon + 1)
+  if ttl > 0 then
+    redis.call('set', resource, next_value, 'PX', ttl)
+    redis.call('zrem', waiters, first)
+    redis.call('zrem', deadlines, first)
+  end
+  redis.pcall('publish', channel, next_value)
+end
+local deleted = 0
+for i = 1, n do
+  local resource, waiters, deadlines = KEYS[i], KEYS[n + i], KEYS[2 * n + i]
+  if redis.call('get', resource) == value then
+    deleted = deleted + redis.call('del', resource)
+  end
+  if mode ~= 'release' then
+    redis.call('zrem', waiters, ARGV[3])
+    redis.call('zrem', deadlines, ARGV[3])
+    if mode == 'stay' then
+      enqueue(waiters, deadlines, ARGV[4], ARGV[5], tonumber(ARGV[6]), clock())
+    end
+  end
+  if redis.call('exists', resource) == 0 then
+    hand_off(resource, waiters, deadlines)
+  end
+end
+return deleted`,
+  false,
+);

@@ -1,0 +1,205 @@
+import { monotonicNow } from './clock.js';
+import { newLockValue } from './lock-value.js';
+import type { RedisNode } from './redis-node.js';
+import { releaseChannel, waiterMember } from './wait-queue-keys.js';
+
+/** Why a wait ended: a quorum handed the lock over, a notice says to retry, or the delay ran out. */
+export type WaitOutcome = 'handed' | 'woken' | 'timeout';
+
+/** What a waiter needs to know (internal). */
+export interface WaiterSettings {
+  readonly nodes: readonly RedisNode[];
+  readonly quorum: number;
+  readonly resources: readonly string[];
+  /**
+   * The ttl a release hands the lock over with (a single resource, not fenced), 0 to be woken
+   * instead (a fenced single resource), or `undefined` for a waiter that does not queue
+   * (several resources): it is woken when a key goes free with nobody queued for it.
+   */
+  readonly handOffTtlMs: number | undefined;
+}
+
+/**
+ * One acquisition's wait across the nodes (internal). A queued waiter listens for its value on
+ * each node's release channel of the resource: when releases hand it the lock on a quorum of
+ * nodes, the wait ends as `handed` (a fenced waiter, which takes the lock itself, is `woken`).
+ * A waiter for several resources listens to their whole channels, and is `woken` when one
+ * goes free with nobody queued.
+ *
+ * Its value changes when a failed attempt's grants are dropped (see {@link renew}), so a
+ * hand-off announced before that can never be mistaken for one after: only announcements of
+ * the current value count. Every announcement of that value comes from a hand-off made after
+ * the value was first sent, so a lock handed over is valid from `valueSentAt`.
+ */
+export class Waiter {
+  /** The lock value this waiter is currently known by. */
+  value: string;
+  /** Its member in the queues: `<hand-off ttl>:<value>`. */
+  member: string;
+  /** When it began to wait (wall clock: the queue order across clients, not a safety matter). */
+  readonly priority: number;
+  /** When the first request carrying the current value was sent (monotonic ms). */
+  valueSentAt: number;
+  private readonly handedBy = new Set<RedisNode>();
+  /** Stop listening: for the current value, and for the resources' channels. */
+  private valueStops: (() => void)[] = [];
+  private readonly channelStops: (() => void)[] = [];
+  private wokenEarly = false;
+  private onEvent: ((outcome: WaitOutcome) => void) | undefined;
+
+  constructor(
+    private readonly settings: WaiterSettings,
+    value: string,
+  ) {
+    this.value = value;
+    this.member = waiterMember(value, settings.handOffTtlMs ?? 0);
+    this.priority = Date.now();
+    this.valueSentAt = monotonicNow();
+    if (this.queues) {
+      this.listenForValue();
+      return;
+    }
+    for (const node of settings.nodes) {
+      for (const resource of settings.resources) {
+        const channel = releaseChannel(node.keyPrefix, resource);
+        const stop = node.notices?.listen(channel, (message) => this.onNotice(node, message));
+        if (stop) this.channelStops.push(stop);
+      }
+    }
+  }
+
+  /** Whether it waits in the queues (one resource) rather than only listening. */
+  get queues(): boolean {
+    return this.settings.handOffTtlMs !== undefined;
+  }
+
+  /** Called as an attempt starts: notices before it are moot. */
+  attempting(): void {
+    this.wokenEarly = false;
+  }
+
+  /** Makes sure the notices it listens for are subscribed to. */
+  subscribe(): void {
+    for (const node of this.settings.nodes) {
+      for (const resource of this.settings.resources) {
+        node.notices?.subscribe(releaseChannel(node.keyPrefix, resource));
+      }
+    }
+  }
+
+  /**
+   * Takes a new value (after dropping the grants of the old one, which `sentAt` is the send
+   * time of the request that does so): announcements of the old value no longer count.
+   */
+  renew(sentAt: number): { previousMember: string } {
+    const previousMember = this.member;
+    this.value = newLockValue();
+    this.member = waiterMember(this.value, this.settings.handOffTtlMs ?? 0);
+    this.valueSentAt = sentAt;
+    this.handedBy.clear();
+    this.listenForValue();
+    return { previousMember };
+  }
+
+  /** Whether a quorum of counting nodes has announced a hand-off of the current value. */
+  handedByQuorum(): boolean {
+    let counted = 0;
+    for (const node of this.handedBy) if (node.uncountedReason() === undefined) counted++;
+    return counted >= this.settings.quorum;
+  }
+
+  /**
+   * Waits for the lock to be handed over or a notice to retry; otherwise until its channels
+   * have been silent for `delayMs`, and not past `latestAt` (monotonic ms). While others are
+   * served, notices keep coming and the fallback attempt is put off; a lost notice of this
+   * waiter's own turn is followed by silence, so it costs at most one delay. Rejects with the
+   * reason of the first of `signals` to abort. Leaves no timer or listener behind.
+   */
+  wait(
+    delayMs: number,
+    latestAt: number,
+    signals: readonly (AbortSignal | undefined)[],
+  ): Promise<WaitOutcome> {
+    if (this.handedByQuorum()) return Promise.resolve('handed');
+    if (this.wokenEarly) return Promise.resolve('woken');
+    return new Promise((resolve, reject) => {
+      const aborted = signals.find((signal) => signal?.aborted);
+      if (aborted) {
+        reject(aborted.reason);
+        return;
+      }
+      let timer: NodeJS.Timeout | undefined;
+      const arm = (from: number) => {
+        const now = monotonicNow();
+        const ms = Math.min(from + delayMs, latestAt) - now;
+        if (ms <= 0) {
+          finish();
+          resolve('timeout');
+          return;
+        }
+        // Checked when it fires, not re-armed by every notice: one timer per wait.
+        timer = setTimeout(() => arm(Math.max(now + ms - delayMs, this.lastNoticeAt())), ms);
+      };
+      const finish = () => {
+        clearTimeout(timer);
+        this.onEvent = undefined;
+        for (const signal of signals) signal?.removeEventListener('abort', onAbort);
+      };
+      const onAbort = (event: Event) => {
+        finish();
+        reject((event.target as AbortSignal).reason);
+      };
+      this.onEvent = (outcome) => {
+        finish();
+        resolve(outcome);
+      };
+      for (const signal of signals) signal?.addEventListener('abort', onAbort, { once: true });
+      arm(monotonicNow());
+    });
+  }
+
+  /** Stops listening. */
+  stop(): void {
+    for (const stop of [...this.valueStops, ...this.channelStops]) stop();
+    this.valueStops = [];
+    this.channelStops.length = 0;
+    this.onEvent = undefined;
+  }
+
+  /** When the last notice on any of its channels arrived (monotonic ms), or 0. */
+  private lastNoticeAt(): number {
+    let last = 0;
+    for (const node of this.settings.nodes) {
+      for (const resource of this.settings.resources) {
+        const at = node.notices?.lastNoticeAt(releaseChannel(node.keyPrefix, resource)) ?? 0;
+        if (at > last) last = at;
+      }
+    }
+    return last;
+  }
+
+  /** Listens, on each node, for hand-offs of the current value only. */
+  private listenForValue(): void {
+    for (const stop of this.valueStops) stop();
+    const value = this.value;
+    this.valueStops = this.settings.nodes.flatMap((node) => {
+      const channel = releaseChannel(node.keyPrefix, this.settings.resources[0]);
+      const stop = node.notices?.listen(channel, () => this.onNotice(node, value), value);
+      return stop ? [stop] : [];
+    });
+  }
+
+  private onNotice(node: RedisNode, message: string): void {
+    if (message !== '' && message === this.value && this.settings.handOffTtlMs) {
+      this.handedBy.add(node);
+      if (this.handedByQuorum()) this.signal('handed');
+    } else if (message === this.value || message === '') {
+      this.signal('woken');
+    }
+  }
+
+  private signal(outcome: WaitOutcome): void {
+    if (this.onEvent) this.onEvent(outcome);
+    else if (outcome === 'woken') this.wokenEarly = true;
+  }
+}
