@@ -6,7 +6,8 @@ import {
   type QueueSpot,
 } from './acquire-attempt.js';
 import { monotonicNow, validUntil } from './clock.js';
-import { Lock } from './lock.js';
+import { ResourceLockedError } from './errors/index.js';
+import { Lock, lockState } from './lock.js';
 import { newLockValue } from './lock-value.js';
 import type { RedisNode } from './redis-node.js';
 import { RELEASE_SCRIPT } from './scripts.js';
@@ -76,6 +77,7 @@ export async function acquireWithRetries(
   const signals = [settings.signal, engine.closing];
   /** Whether a failed attempt may have left grants or a queue entry behind. */
   let mayHold = false;
+  /** Whether an attempt may have queued this waiter on some node. */
   let joined = false;
   try {
     for (let attempt = 1; ; attempt++) {
@@ -88,9 +90,10 @@ export async function acquireWithRetries(
       const outcome: Lock | FailedAttempt = fencing
         ? await attemptFencedAcquire(engine, keys, value, ttlMs, attempt, spot)
         : await attemptAcquire(engine, keys, value, ttlMs, attempt, spot);
-      if (outcome instanceof Lock) return outcome;
-      // A refused waiter is in the queues from here on, and may be handed the key.
+      // An attempt that may join the queue may have joined on a node that refused it, even
+      // when the others granted it the lock; from then on, it may also be handed the key.
       joined ||= spot !== undefined && spot.member !== '';
+      if (outcome instanceof Lock) return granted(outcome, waiter, joined);
       mayHold = outcome.mayHaveGranted || joined;
       const remainingMs = deadline - monotonicNow();
       if (!willRetry || remainingMs <= 0) {
@@ -113,7 +116,10 @@ export async function acquireWithRetries(
       // Attempt at least every half ttl all the same: attempts renew the queue entry, which
       // lapses after a ttl.
       const latestAt = Math.min(deadline, attemptStartedAt + ttlMs / 2);
-      const woke = await waiter.wait(delayMs, latestAt, signals);
+      // The fallback comes no later than the holder's key expires.
+      const heldForMs =
+        outcome.error instanceof ResourceLockedError ? outcome.error.retryAfterMs : delayMs;
+      const woke = await waiter.wait(Math.min(delayMs, heldForMs), latestAt, signals);
       if (woke === 'handed') {
         // Handed over after the value was first sent, so valid from then at least. If most
         // of that validity is gone (a long wait), the next attempt confirms it afresh: the key
@@ -121,7 +127,7 @@ export async function acquireWithRetries(
         const expiresAt = validUntil(waiter.valueSentAt, ttlMs, engine.driftFactor);
         if (expiresAt - monotonicNow() >= ttlMs / 2) {
           mayHold = false;
-          return new Lock(engine.owner, keys, value, attempt, expiresAt);
+          return granted(new Lock(engine.owner, keys, value, attempt, expiresAt), waiter, true);
         }
       }
     }
@@ -131,6 +137,12 @@ export async function acquireWithRetries(
   } finally {
     waiter?.stop();
   }
+}
+
+/** Notes on a lock whose holder waited in the queues the member its release must remove. */
+function granted(lock: Lock, waiter: Waiter | undefined, joined: boolean): Lock {
+  if (joined && waiter?.queues) lockState(lock).queueMember = waiter.member;
+  return lock;
 }
 
 /**

@@ -9,6 +9,11 @@ export interface LockState {
   status: 'held' | 'released' | 'lost';
   /** Called once if the lock is found lost (set by `using()`). */
   onLost?: (error: LockLostError) => void;
+  /**
+   * The holder's member in the resource's wait queues, if it waited there: a node that has not
+   * yet handed it the key may still list it, and the release removes it.
+   */
+  queueMember?: string;
 }
 
 /** What a lock needs from the engine that issued it (internal). */

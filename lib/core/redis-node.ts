@@ -204,7 +204,7 @@ export class RedisNode {
    * subscriber connection for release notices in any case.
    */
   async close(): Promise<void> {
-    this.notices?.close();
+    await this.notices?.close();
     if (!this.owned) return;
     const client = this.client as Redis;
     if (client.status === 'end') return;

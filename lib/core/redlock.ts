@@ -179,12 +179,15 @@ export class Redlock extends EventEmitter<RedlockEvents> {
     state.status = 'released';
     this.heldLocks.delete(lock);
     const deletedAll = (deleted: number) => deleted === lock.resources.length;
-    // With queues, the release hands each key to its first waiter and announces it.
+    // With queues, the release hands each key to its first waiter and announces it; a holder
+    // that waited leaves the queues too (a node may not have handed it the key yet).
     const tally = this.acquisitions.queues
       ? await this.vote(
           HAND_OFF_RELEASE_SCRIPT,
           handOffReleaseKeys(lock.resources),
-          [lock.value, 'release'],
+          state.queueMember === undefined
+            ? [lock.value, 'release']
+            : [lock.value, 'leave', state.queueMember],
           deletedAll,
         )
       : await this.vote(RELEASE_SCRIPT, lock.resources, [lock.value], deletedAll);

@@ -12,8 +12,8 @@ const IDLE_UNSUBSCRIBE_MS = 1_000;
  * and shared by every waiter of the Redlock (internal). Waiters listen by channel (and
  * message); a channel is subscribed the first time a waiter has to wait on it, and
  * unsubscribed once nobody has listened for a second, so a run of contended acquisitions
- * subscribes once. A notice is a hint: a lost one (reconnection, slow subscription) costs the
- * waiter at most its retry delay, since it also polls.
+ * subscribes once. A notice is a hint: a lost one (reconnection) costs the waiter at most
+ * its retry delay, since it also polls.
  */
 export class ReleaseNotices {
   private subscriber: Redis | undefined;
@@ -25,6 +25,8 @@ export class ReleaseNotices {
   private readonly lastNotices = new Map<string, number>();
   /** Channels subscribed to, or being subscribed to. */
   private readonly subscribed = new Set<string>();
+  /** Subscriptions not yet in effect. */
+  private readonly pending = new Map<string, Promise<void>>();
   /** Subscribed channels without listeners, and since when (monotonic ms). */
   private readonly idleSince = new Map<string, number>();
   private sweeper: NodeJS.Timeout | undefined;
@@ -81,35 +83,58 @@ export class ReleaseNotices {
     return this.lastNotices.get(channel);
   }
 
-  /** Subscribes to `channel` unless it already is; does not wait for the subscription. */
-  subscribe(channel: string): void {
-    if (this.closed || this.subscribed.has(channel)) return;
+  /**
+   * Subscribes to `channel` unless it already is. Answers, while the subscription is not yet
+   * in effect, a promise that settles once it is (or failed): notices published before that
+   * were missed, so a waiter looks again then. Never rejects.
+   */
+  subscribe(channel: string): Promise<void> | undefined {
+    if (this.closed) return undefined;
+    const pending = this.pending.get(channel);
+    if (pending || this.subscribed.has(channel)) return pending;
     this.subscribed.add(channel);
-    this.connection()
+    const subscribing = this.connection()
       .subscribe(channel)
-      .catch((error: Error) => {
-        this.subscribed.delete(channel);
-        this.onError(error);
-      });
+      .then(
+        () => undefined,
+        (error: Error) => {
+          this.subscribed.delete(channel);
+          this.onError(error);
+        },
+      )
+      .finally(() => this.pending.delete(channel));
+    this.pending.set(channel, subscribing);
+    return subscribing;
   }
 
   /** Closes the subscriber connection and stops the sweeper. */
-  close(): void {
+  async close(): Promise<void> {
     this.closed = true;
     clearInterval(this.sweeper);
     this.sweeper = undefined;
     this.listeners.clear();
     this.listenerCounts.clear();
-    this.lastNotices.clear();
     this.subscribed.clear();
+    this.pending.clear();
     this.idleSince.clear();
-    this.subscriber?.disconnect();
+    const subscriber = this.subscriber;
+    if (subscriber === undefined || subscriber.status === 'end') return;
+    if (subscriber.status === 'ready') {
+      // QUIT closes the socket at once (a bare disconnect leaves a timer until it closes).
+      await subscriber.quit().catch(() => subscriber.disconnect());
+    } else {
+      subscriber.disconnect();
+    }
   }
 
   private connection(): Redis {
     if (this.subscriber) return this.subscriber;
     // Unlike the lock commands, a SUBSCRIBE may wait for the connection: it is only a hint.
-    const subscriber = this.source.duplicate({ enableOfflineQueue: true, lazyConnect: false });
+    const subscriber = this.source.duplicate({
+      enableOfflineQueue: true,
+      lazyConnect: false,
+      disconnectTimeout: 0,
+    });
     subscriber.on('error', (error: Error) => this.onError(error));
     subscriber.on('message', (channel: string, message: string) => {
       if (this.listenerCounts.has(channel)) this.lastNotices.set(channel, monotonicNow());

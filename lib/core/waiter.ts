@@ -78,13 +78,20 @@ export class Waiter {
     this.wokenEarly = false;
   }
 
-  /** Makes sure the notices it listens for are subscribed to. */
+  /**
+   * Makes sure the notices it listens for are subscribed to. When a subscription was not yet
+   * in effect, notices published before it were missed: once every one is, the waiter is
+   * woken to look again.
+   */
   subscribe(): void {
+    const pending: Promise<void>[] = [];
     for (const node of this.settings.nodes) {
       for (const resource of this.settings.resources) {
-        node.notices?.subscribe(releaseChannel(node.keyPrefix, resource));
+        const subscribing = node.notices?.subscribe(releaseChannel(node.keyPrefix, resource));
+        if (subscribing) pending.push(subscribing);
       }
     }
+    if (pending.length > 0) void Promise.all(pending).then(() => this.signal('woken'));
   }
 
   /**
@@ -184,11 +191,12 @@ export class Waiter {
     const value = this.value;
     this.valueStops = this.settings.nodes.flatMap((node) => {
       const channel = releaseChannel(node.keyPrefix, this.settings.resources[0]);
-      const stop = node.notices?.listen(channel, () => this.onNotice(node, value), value);
+      const stop = node.notices?.listen(channel, (message) => this.onNotice(node, message), value);
       return stop ? [stop] : [];
     });
   }
 
+  /** A notice: this waiter's value (handed, or its turn), or '' (a key went free; look again). */
   private onNotice(node: RedisNode, message: string): void {
     if (message !== '' && message === this.value && this.settings.handOffTtlMs) {
       this.handedBy.add(node);

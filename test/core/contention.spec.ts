@@ -1,0 +1,202 @@
+import { describe, expect, it } from '@jest/globals';
+import { Redis } from 'ioredis';
+import { Redlock, type Lock } from '../../lib/index.js';
+import { eventually } from '../support/eventually.js';
+import { useRedisNodes } from '../support/test-bed.js';
+import { watchTimers } from '../support/timer-watch.js';
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** Retry settings under which only a release notice can end a wait within a test's time. */
+const NOTICE_ONLY = { retryCount: -1, retryDelayMs: 60_000, retryJitterMs: 0 };
+
+describe('contention: wait queues, hand-off and wake-up (3 nodes)', () => {
+  const bed = useRedisNodes(3);
+  const make = (options = {}) => bed.make(options);
+
+  /** How many waiters each node has queued for `resource`. */
+  const queued = (resource: string) =>
+    Promise.all(
+      bed.cluster.servers.map((_, index) =>
+        bed.probe.at(index).zcard(`${resource}:redlock:waiters`),
+      ),
+    );
+  const untilQueued = (resource: string, count: number) =>
+    eventually(async () => expect(await queued(resource)).toEqual([count, count, count]));
+
+  /** Waits until every node has a subscriber on `channel`. */
+  const untilSubscribed = (channel: string) =>
+    eventually(async () => {
+      const counts = await Promise.all(
+        bed.cluster.servers.map((_, index) => bed.probe.at(index).pubsub('NUMSUB', channel)),
+      );
+      expect(counts.map((reply) => reply[1])).toEqual([1, 1, 1]);
+    });
+
+  it('hands the key to the waiter on release: it holds the lock with no further attempt', async () => {
+    const holder = await make().acquire('c:1', 10_000);
+    const waiting = make(NOTICE_ONLY).acquire('c:1', 5_000);
+    await untilQueued('c:1', 1);
+    await untilSubscribed('c:1:redlock:released');
+    await sleep(20); // the subscription's own look-again attempt
+    const before = await bed.probe.calls('evalsha');
+
+    await holder.release();
+    const lock = await waiting;
+    const after = await bed.probe.calls('evalsha');
+    // The release only (one script per node): the waiter sent nothing after it.
+    expect(after.map((calls, index) => calls - before[index])).toEqual([1, 1, 1]);
+    expect(lock.validityMs).toBeGreaterThan(4_000);
+    expect(await bed.probe.values('c:1')).toEqual([lock.value, lock.value, lock.value]);
+    expect(await queued('c:1')).toEqual([0, 0, 0]);
+    const ttls = await bed.probe.ttls('c:1');
+    for (const ttl of ttls) expect(ttl).toBeGreaterThan(4_000);
+  });
+
+  it('serves waiters in the order they came, and a releasing client queues behind them', async () => {
+    const holderClient = make(NOTICE_ONLY);
+    const first = await holderClient.acquire('c:2', 10_000);
+    const order: string[] = [];
+    const waiters: Promise<void>[] = [];
+    for (const name of ['a', 'b', 'c', 'd']) {
+      waiters.push(
+        make(NOTICE_ONLY)
+          .acquire('c:2', 5_000)
+          .then(async (lock) => {
+            order.push(name);
+            await sleep(5);
+            await lock.release();
+          }),
+      );
+      await untilQueued('c:2', waiters.length);
+      await sleep(3); // a later millisecond: the queue orders by when each began to wait
+    }
+    await first.release();
+    const again = await holderClient.acquire('c:2', 5_000);
+    order.push('holder again');
+    await again.release();
+    await Promise.all(waiters);
+    expect(order).toEqual(['a', 'b', 'c', 'd', 'holder again']);
+  });
+
+  it('leaves the queue when a waiter gives up, and passes on what it was handed', async () => {
+    const holder = await make().acquire('c:3', 10_000);
+    const quitter = new AbortController();
+    const giving = make(NOTICE_ONLY).acquire('c:3', 5_000, { signal: quitter.signal });
+    await untilQueued('c:3', 1);
+    const next = make(NOTICE_ONLY).acquire('c:3', 5_000);
+    await untilQueued('c:3', 2);
+
+    quitter.abort(new Error('gave up'));
+    await expect(giving).rejects.toThrow('gave up');
+    expect(await queued('c:3')).toEqual([1, 1, 1]);
+    await holder.release();
+    const lock = await next;
+    expect(await bed.probe.values('c:3')).toEqual([lock.value, lock.value, lock.value]);
+  });
+
+  it('gives up with retries exhausted without leaving an entry behind', async () => {
+    await make().acquire('c:4', 10_000);
+    const waiter = make({ retryCount: 2, retryDelayMs: 20, retryJitterMs: 0 });
+    await expect(waiter.acquire('c:4', 1_000)).rejects.toThrow(/locked/i);
+    expect(await queued('c:4')).toEqual([0, 0, 0]);
+    // A single attempt (retryCount 0) respects the queue but never joins it.
+    await expect(waiter.acquire('c:4', 1_000, { retryCount: 0 })).rejects.toThrow(/locked/i);
+    expect(await queued('c:4')).toEqual([0, 0, 0]);
+  });
+
+  it('lets a waiter that crashed in the queue hold the others up for no longer than its ttl', async () => {
+    const holder = await make().acquire('c:5', 10_000);
+    // The crashed waiter: its connections vanish while it waits, so it never leaves the queue.
+    const connections = bed.cluster.urls.map(
+      (url) => new Redis(url, { enableOfflineQueue: false }),
+    );
+    const doomed = new Redlock(connections, { ...NOTICE_ONLY, retryDelayMs: 50 });
+    doomed.on('nodeError', () => undefined);
+    const crashed = doomed.acquire('c:5', 400).catch((error: unknown) => error);
+    await untilQueued('c:5', 1);
+    for (const connection of connections) connection.disconnect();
+    const patient = make({ retryCount: -1, retryDelayMs: 50, retryJitterMs: 0 });
+    const waiting = patient.acquire('c:5', 5_000);
+    await untilQueued('c:5', 2);
+
+    const releasedAt = performance.now();
+    await holder.release();
+    // The key goes to the crashed waiter, which never uses it: it lapses after its 400 ms.
+    const lock = await waiting;
+    const waitedMs = performance.now() - releasedAt;
+    expect(waitedMs).toBeGreaterThanOrEqual(350);
+    expect(waitedMs).toBeLessThan(400 + 2_000);
+    expect(await bed.probe.values('c:5')).toEqual([lock.value, lock.value, lock.value]);
+    await doomed.quit();
+    await crashed;
+  });
+
+  it('wakes a fenced waiter, which takes the lock itself with a larger token', async () => {
+    const holder = await make({ fencing: true }).acquire('c:6', 10_000);
+    const waiting = make({ ...NOTICE_ONLY, fencing: true }).acquire('c:6', 5_000);
+    await untilQueued('c:6', 1);
+    await holder.release();
+    const lock = await waiting;
+    expect(lock.fencingToken).toBeGreaterThan(holder.fencingToken!);
+    expect(await queued('c:6')).toEqual([0, 0, 0]);
+  });
+
+  it('wakes a waiter for several resources when one of them goes free', async () => {
+    const holder = await make().acquire('c:7a', 10_000);
+    const waiting = make(NOTICE_ONLY).acquire(['c:7a', 'c:7b'], 5_000);
+    // Several resources do not queue; the waiter listens once it has been refused.
+    await untilSubscribed('c:7a:redlock:released');
+    await holder.release();
+    const lock = await waiting;
+    expect(await bed.probe.values('c:7b')).toEqual([lock.value, lock.value, lock.value]);
+  });
+
+  it('falls back to the retry delay when notices are lost', async () => {
+    const holder = await make().acquire('c:8', 10_000);
+    const waiter = make({ retryCount: -1, retryDelayMs: 200, retryJitterMs: 0 });
+    const waiting = waiter.acquire('c:8', 5_000);
+    await untilQueued('c:8', 1);
+    // Cut the waiter's subscriber connections: the hand-off notices go nowhere.
+    await eventually(async () => {
+      const killed = await Promise.all(
+        bed.cluster.servers.map((_, index) => bed.probe.at(index).client('KILL', 'TYPE', 'pubsub')),
+      );
+      expect(killed).toEqual([1, 1, 1]);
+    });
+    await holder.release();
+    const lock: Lock = await waiting;
+    expect(lock.attempts).toBeGreaterThanOrEqual(2);
+    expect(await bed.probe.values('c:8')).toEqual([lock.value, lock.value, lock.value]);
+  });
+
+  it('leaves no key behind once everyone is done, and no timer after quit()', async () => {
+    const timers = watchTimers();
+    try {
+      const clients = Array.from({ length: 6 }, () =>
+        make({ retryCount: -1, retryDelayMs: 10, retryJitterMs: 10 }),
+      );
+      let inside = 0;
+      let overlaps = 0;
+      await Promise.all(
+        clients.map(async (client) => {
+          for (let round = 0; round < 10; round++) {
+            const lock = await client.acquire('c:9', 2_000);
+            if (++inside > 1) overlaps++;
+            await sleep(1);
+            inside--;
+            await lock.release();
+          }
+        }),
+      );
+      expect(overlaps).toBe(0);
+      for (let index = 0; index < 3; index++) {
+        expect(await bed.probe.at(index).keys('*')).toEqual([]);
+      }
+      await Promise.all(clients.map((client) => client.quit()));
+      expect(timers.pending()).toEqual([]);
+    } finally {
+      timers.stop();
+    }
+  });
+});
