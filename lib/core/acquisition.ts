@@ -81,7 +81,8 @@ export async function acquireWithRetries(
   let joined = false;
   try {
     for (let attempt = 1; ; attempt++) {
-      const willRetry = retryCount === -1 || attempt <= retryCount;
+      const willRetry =
+        (retryCount === -1 || attempt <= retryCount) && deadline - monotonicNow() > 0;
       waiter?.attempting();
       const attemptStartedAt = monotonicNow();
       const spot: QueueSpot | undefined = waiter?.queues
@@ -94,6 +95,7 @@ export async function acquireWithRetries(
       // when the others granted it the lock; from then on, it may also be handed the key.
       joined ||= spot !== undefined && spot.member !== '';
       if (outcome instanceof Lock) return granted(outcome, waiter, joined);
+      waiter?.listen();
       mayHold = outcome.mayHaveGranted || joined;
       const remainingMs = deadline - monotonicNow();
       if (!willRetry || remainingMs <= 0) {

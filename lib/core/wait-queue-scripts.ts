@@ -56,6 +56,7 @@ export const QUEUED_ACQUIRE_SCRIPT = luaScript(
   `${QUEUE_LUA}local value, ttl, member = ARGV[1], tonumber(ARGV[2]), ARGV[3]
 local fenced = #KEYS == 4
 local current = redis.call('get', KEYS[1])
+local queued = true
 if current ~= value then
   local held
   if current then
@@ -65,7 +66,8 @@ if current ~= value then
     end
   else
     local first, deadline = nil, nil
-    if redis.call('exists', KEYS[2]) == 1 then
+    queued = redis.call('exists', KEYS[2]) == 1
+    if queued then
       first, deadline = first_waiter(KEYS[2], KEYS[3], clock())
     end
     if first and first ~= member then
@@ -83,8 +85,10 @@ if current ~= value then
   end
 end
 redis.call('set', KEYS[1], value, 'PX', ttl)
-redis.call('zrem', KEYS[2], member)
-redis.call('zrem', KEYS[3], member)
+if queued and member ~= '' then
+  redis.call('zrem', KEYS[2], member)
+  redis.call('zrem', KEYS[3], member)
+end
 if not fenced then
   return 0
 end
@@ -143,8 +147,10 @@ end
 local deleted = 0
 for i = 1, n do
   local resource, waiters, deadlines = KEYS[i], KEYS[n + i], KEYS[2 * n + i]
+  local free = false
   if redis.call('get', resource) == value then
     deleted = deleted + redis.call('del', resource)
+    free = true
   end
   if mode ~= 'release' then
     redis.call('zrem', waiters, ARGV[3])
@@ -153,7 +159,7 @@ for i = 1, n do
       enqueue(waiters, deadlines, ARGV[4], ARGV[5], tonumber(ARGV[6]), clock())
     end
   end
-  if redis.call('exists', resource) == 0 then
+  if free or redis.call('exists', resource) == 0 then
     hand_off(resource, waiters, deadlines)
   end
 end

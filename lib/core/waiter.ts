@@ -45,6 +45,7 @@ export class Waiter {
   private valueStops: (() => void)[] = [];
   private readonly channelStops: (() => void)[] = [];
   private wokenEarly = false;
+  private listening = false;
   private onEvent: ((outcome: WaitOutcome) => void) | undefined;
 
   constructor(
@@ -55,12 +56,22 @@ export class Waiter {
     this.member = waiterMember(value, settings.handOffTtlMs ?? 0);
     this.priority = Date.now();
     this.valueSentAt = monotonicNow();
+  }
+
+  /**
+   * Starts listening (once): after the first refused attempt, so an acquisition that is granted
+   * at once costs nothing here. A hand-off announced between that attempt and now is not lost:
+   * the nodes' notices replay recent messages to a listener of a value.
+   */
+  listen(): void {
+    if (this.listening) return;
+    this.listening = true;
     if (this.queues) {
       this.listenForValue();
       return;
     }
-    for (const node of settings.nodes) {
-      for (const resource of settings.resources) {
+    for (const node of this.settings.nodes) {
+      for (const resource of this.settings.resources) {
         const channel = releaseChannel(node.keyPrefix, resource);
         const stop = node.notices?.listen(channel, (message) => this.onNotice(node, message));
         if (stop) this.channelStops.push(stop);
@@ -104,7 +115,7 @@ export class Waiter {
     this.member = waiterMember(this.value, this.settings.handOffTtlMs ?? 0);
     this.valueSentAt = sentAt;
     this.handedBy.clear();
-    this.listenForValue();
+    if (this.listening) this.listenForValue();
     return { previousMember };
   }
 

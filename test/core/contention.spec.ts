@@ -53,6 +53,31 @@ describe('contention: wait queues, hand-off and wake-up (3 nodes)', () => {
     for (const ttl of ttls) expect(ttl).toBeGreaterThan(4_000);
   });
 
+  it('hands over under a client key prefix too (the channel carries the prefix)', async () => {
+    const prefixed = (options = {}) =>
+      new Redlock(
+        bed.cluster.servers.map((server) => ({
+          host: '127.0.0.1',
+          port: server.port,
+          keyPrefix: 'app:',
+        })),
+        options,
+      );
+    const holderClient = prefixed();
+    const waiterClient = prefixed(NOTICE_ONLY);
+    try {
+      const holder = await holderClient.acquire('c:10', 10_000);
+      const waiting = waiterClient.acquire('c:10', 5_000);
+      await untilQueued('app:c:10', 1);
+      await untilSubscribed('app:c:10:redlock:released');
+      await holder.release();
+      const lock = await waiting;
+      expect(await bed.probe.values('app:c:10')).toEqual([lock.value, lock.value, lock.value]);
+    } finally {
+      await Promise.all([holderClient.quit(), waiterClient.quit()]);
+    }
+  });
+
   it('serves waiters in the order they came, and a releasing client queues behind them', async () => {
     const holderClient = make(NOTICE_ONLY);
     const first = await holderClient.acquire('c:2', 10_000);
