@@ -135,7 +135,7 @@ function markdownReport(
       'same on 3 nodes with and without fencing tokens (ours only: the peers have none); `concurrent64-3`, 64 ' +
       'loops on distinct keys; `contention8-3` and `contention32-3`, 8 or 32 clients on one key, each holding it for a ' +
       'read-sleep(1 ms)-write of a shared counter (retry delay 10 ms + up to 10 ms jitter for ' +
-      'all); `node-down-3`, one of 3 nodes SIGKILLed under a running client; ' +
+      'all), measured after 300 ms of the same contention, untimed; `node-down-3`, one of 3 nodes SIGKILLed under a running client; ' +
       '`node-down-at-start-3`, the same node down before the client starts; `node-paused-3`, one ' +
       'of 3 nodes SIGSTOPped under a running client (its connection stays open and nothing ' +
       'answers, as in a network partition). An operation slower than 5 s ends a run as stalled. ' +
