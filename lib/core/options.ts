@@ -17,7 +17,9 @@ export interface RetryOptions {
    */
   retryCount?: number;
   /**
-   * Milliseconds to wait between attempts, before jitter.
+   * Milliseconds to wait between attempts, before jitter. A waiter in a resource's queue is
+   * handed the lock or woken by the nodes' notices; this is then its fallback: it attempts
+   * again after this long without a notice (see the README's "Waiting for a lock").
    * @default 100
    */
   retryDelayMs?: number;
