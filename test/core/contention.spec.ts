@@ -104,6 +104,30 @@ describe('contention: wait queues, hand-off and wake-up (3 nodes)', () => {
     expect(order).toEqual(['a', 'b', 'c', 'd', 'holder again']);
   });
 
+  it('resolves a split at once: a partial grant is dropped and handed back to the first in line', async () => {
+    const holder = await make().acquire('c:11', 10_000);
+    await bed.probe.at(0).del('c:11'); // the holder now has nodes 1 and 2 only
+    const waiting = make(NOTICE_ONLY).acquire('c:11', 5_000);
+    // The waiter's attempts win node 0 and lose 1 and 2: each drops node 0 and queues under a
+    // new value, and node 0, free, goes straight back to it, first in line.
+    await untilSubscribed('c:11:redlock:released');
+    await sleep(20); // the subscription's own look-again attempt
+    const [onNode0] = await bed.probe.values('c:11');
+    expect(typeof onNode0).toBe('string');
+    expect(onNode0).not.toBe(holder.value);
+    expect(await queued('c:11')).toEqual([0, 1, 1]);
+    const before = await bed.probe.calls('evalsha');
+
+    await holder.release();
+    const lock = await waiting;
+    const after = await bed.probe.calls('evalsha');
+    // The holder's release only (sent to every node): the waiter sent nothing after it.
+    expect(after.map((calls, index) => calls - before[index])).toEqual([1, 1, 1]);
+    expect(lock.value).toBe(onNode0);
+    expect(await bed.probe.values('c:11')).toEqual([lock.value, lock.value, lock.value]);
+    expect(await queued('c:11')).toEqual([0, 0, 0]);
+  });
+
   it('leaves the queue when a waiter gives up, and passes on what it was handed', async () => {
     const holder = await make().acquire('c:3', 10_000);
     const quitter = new AbortController();
