@@ -54,46 +54,46 @@ end
 export const QUEUED_ACQUIRE_SCRIPT = luaScript(
   'queued acquire',
   `${QUEUE_LUA}local value, ttl, member = ARGV[1], tonumber(ARGV[2]), ARGV[3]
-local fenced = #KEYS == 4
-local current = redis.call('get', KEYS[1])
-local queued = true
-if current ~= value then
-  local held
-  if current then
-    held = redis.call('pttl', KEYS[1])
-    if held ~= -1 then
-      held = math.max(held, 1)
-    end
-  else
-    local first, deadline = nil, nil
-    queued = redis.call('exists', KEYS[2]) == 1
-    if queued then
-      first, deadline = first_waiter(KEYS[2], KEYS[3], clock())
-    end
-    if first and first ~= member then
-      held = math.max(deadline - clock(), 1)
-    end
+local function granted()
+  if #KEYS == 3 then
+    return 0
   end
-  if held then
+  redis.call('incr', KEYS[4])
+  return {0, redis.call('get', KEYS[4])}
+end
+local held
+if redis.call('set', KEYS[1], value, 'NX', 'PX', ttl) then
+  if redis.call('exists', KEYS[2]) == 0 then
+    return granted()
+  end
+  local first, deadline = first_waiter(KEYS[2], KEYS[3], clock())
+  if not first or first == member then
     if member ~= '' then
-      enqueue(KEYS[2], KEYS[3], member, ARGV[4], ttl, clock())
+      redis.call('zrem', KEYS[2], member)
+      redis.call('zrem', KEYS[3], member)
     end
-    if fenced then
-      return {held}
-    end
-    return held
+    return granted()
+  end
+  -- Free, but reserved for the first waiter: undo, within the script, so nobody saw it.
+  redis.call('del', KEYS[1])
+  held = math.max(deadline - clock(), 1)
+elseif redis.call('get', KEYS[1]) == value then
+  -- Handed over to this waiter by a release: renew it from now.
+  redis.call('pexpire', KEYS[1], ttl)
+  return granted()
+else
+  held = redis.call('pttl', KEYS[1])
+  if held ~= -1 then
+    held = math.max(held, 1)
   end
 end
-redis.call('set', KEYS[1], value, 'PX', ttl)
-if queued and member ~= '' then
-  redis.call('zrem', KEYS[2], member)
-  redis.call('zrem', KEYS[3], member)
+if member ~= '' then
+  enqueue(KEYS[2], KEYS[3], member, ARGV[4], ttl, clock())
 end
-if not fenced then
-  return 0
+if #KEYS == 4 then
+  return {held}
 end
-redis.call('incr', KEYS[4])
-return {0, redis.call('get', KEYS[4])}`,
+return held`,
   true,
 );
 
@@ -124,10 +124,10 @@ export const HAND_OFF_RELEASE_SCRIPT = luaScript(
   'hand-off release',
   `${QUEUE_LUA}local n = #KEYS / 3
 local value, mode = ARGV[1], ARGV[2]
-local function hand_off(resource, waiters, deadlines)
+local function hand_off(resource, waiters, deadlines, has_queue)
   local channel = resource .. ':redlock:released'
   local first = nil
-  if redis.call('exists', waiters) == 1 then
+  if has_queue then
     first = first_waiter(waiters, deadlines, clock())
   end
   if not first then
@@ -152,15 +152,17 @@ for i = 1, n do
     deleted = deleted + redis.call('del', resource)
     free = true
   end
-  if mode ~= 'release' then
+  local has_queue = redis.call('exists', waiters) == 1
+  if mode ~= 'release' and has_queue then
     redis.call('zrem', waiters, ARGV[3])
     redis.call('zrem', deadlines, ARGV[3])
-    if mode == 'stay' then
-      enqueue(waiters, deadlines, ARGV[4], ARGV[5], tonumber(ARGV[6]), clock())
-    end
+  end
+  if mode == 'stay' then
+    enqueue(waiters, deadlines, ARGV[4], ARGV[5], tonumber(ARGV[6]), clock())
+    has_queue = true
   end
   if free or redis.call('exists', resource) == 0 then
-    hand_off(resource, waiters, deadlines)
+    hand_off(resource, waiters, deadlines, has_queue)
   end
 end
 return deleted`,
