@@ -219,6 +219,23 @@ describe('contention: wait queues, hand-off and wake-up (3 nodes)', () => {
     expect(await bed.probe.values('c:8')).toEqual([lock.value, lock.value, lock.value]);
   });
 
+  it('unsubscribes a channel about a second after its last waiter is done', async () => {
+    const holder = await make().acquire('c:12', 10_000);
+    const waiting = make(NOTICE_ONLY).acquire('c:12', 5_000);
+    await untilSubscribed('c:12:redlock:released');
+    await holder.release();
+    await (await waiting).release();
+    const subscribers = () =>
+      Promise.all(
+        bed.cluster.servers.map(async (_, index) => {
+          const reply = await bed.probe.at(index).pubsub('NUMSUB', 'c:12:redlock:released');
+          return reply[1];
+        }),
+      );
+    expect(await subscribers()).toEqual([1, 1, 1]); // lingers, for the next waiter
+    await eventually(async () => expect(await subscribers()).toEqual([0, 0, 0]), 4_000);
+  });
+
   it('leaves no key behind once everyone is done, and no timer after quit()', async () => {
     const timers = watchTimers();
     try {
