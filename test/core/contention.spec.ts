@@ -10,6 +10,12 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 /** Retry settings under which only a release notice can end a wait within a test's time. */
 const NOTICE_ONLY = { retryCount: -1, retryDelayMs: 60_000, retryJitterMs: 0 };
 
+/**
+ * A waiter's ttl: long enough that its own attempt every half ttl never comes within a test
+ * (jest gives up after 30 s), so a broken notice path fails instead of being rescued by it.
+ */
+const WAITER_TTL_MS = 120_000;
+
 describe('contention: wait queues, hand-off and wake-up (3 nodes)', () => {
   const bed = useRedisNodes(3);
   const make = (options = {}) => bed.make(options);
@@ -24,18 +30,21 @@ describe('contention: wait queues, hand-off and wake-up (3 nodes)', () => {
   const untilQueued = (resource: string, count: number) =>
     eventually(async () => expect(await queued(resource)).toEqual([count, count, count]));
 
+  /** How many subscribers each node has on `channel`. */
+  const subscribers = (channel: string) =>
+    Promise.all(
+      bed.cluster.servers.map(async (_, index) => {
+        const reply = await bed.probe.at(index).pubsub('NUMSUB', channel);
+        return reply[1];
+      }),
+    );
   /** Waits until every node has a subscriber on `channel`. */
   const untilSubscribed = (channel: string) =>
-    eventually(async () => {
-      const counts = await Promise.all(
-        bed.cluster.servers.map((_, index) => bed.probe.at(index).pubsub('NUMSUB', channel)),
-      );
-      expect(counts.map((reply) => reply[1])).toEqual([1, 1, 1]);
-    });
+    eventually(async () => expect(await subscribers(channel)).toEqual([1, 1, 1]));
 
   it('hands the key to the waiter on release: it holds the lock with no further attempt', async () => {
     const holder = await make().acquire('c:1', 10_000);
-    const waiting = make(NOTICE_ONLY).acquire('c:1', 5_000);
+    const waiting = make(NOTICE_ONLY).acquire('c:1', WAITER_TTL_MS);
     await untilQueued('c:1', 1);
     await untilSubscribed('c:1:redlock:released');
     await sleep(20); // the subscription's own look-again attempt
@@ -67,7 +76,7 @@ describe('contention: wait queues, hand-off and wake-up (3 nodes)', () => {
     const waiterClient = prefixed(NOTICE_ONLY);
     try {
       const holder = await holderClient.acquire('c:10', 10_000);
-      const waiting = waiterClient.acquire('c:10', 5_000);
+      const waiting = waiterClient.acquire('c:10', WAITER_TTL_MS);
       await untilQueued('app:c:10', 1);
       await untilSubscribed('app:c:10:redlock:released');
       await holder.release();
@@ -86,7 +95,7 @@ describe('contention: wait queues, hand-off and wake-up (3 nodes)', () => {
     for (const name of ['a', 'b', 'c', 'd']) {
       waiters.push(
         make(NOTICE_ONLY)
-          .acquire('c:2', 5_000)
+          .acquire('c:2', WAITER_TTL_MS)
           .then(async (lock) => {
             order.push(name);
             await sleep(5);
@@ -97,7 +106,7 @@ describe('contention: wait queues, hand-off and wake-up (3 nodes)', () => {
       await sleep(3); // a later millisecond: the queue orders by when each began to wait
     }
     await first.release();
-    const again = await holderClient.acquire('c:2', 5_000);
+    const again = await holderClient.acquire('c:2', WAITER_TTL_MS);
     order.push('holder again');
     await again.release();
     await Promise.all(waiters);
@@ -107,7 +116,7 @@ describe('contention: wait queues, hand-off and wake-up (3 nodes)', () => {
   it('resolves a split at once: a partial grant is dropped and handed back to the first in line', async () => {
     const holder = await make().acquire('c:11', 10_000);
     await bed.probe.at(0).del('c:11'); // the holder now has nodes 1 and 2 only
-    const waiting = make(NOTICE_ONLY).acquire('c:11', 5_000);
+    const waiting = make(NOTICE_ONLY).acquire('c:11', WAITER_TTL_MS);
     // The waiter's attempts win node 0 and lose 1 and 2: each drops node 0 and queues under a
     // new value, and node 0, free, goes straight back to it, first in line.
     await untilSubscribed('c:11:redlock:released');
@@ -131,9 +140,9 @@ describe('contention: wait queues, hand-off and wake-up (3 nodes)', () => {
   it('leaves the queue when a waiter gives up, and passes on what it was handed', async () => {
     const holder = await make().acquire('c:3', 10_000);
     const quitter = new AbortController();
-    const giving = make(NOTICE_ONLY).acquire('c:3', 5_000, { signal: quitter.signal });
+    const giving = make(NOTICE_ONLY).acquire('c:3', WAITER_TTL_MS, { signal: quitter.signal });
     await untilQueued('c:3', 1);
-    const next = make(NOTICE_ONLY).acquire('c:3', 5_000);
+    const next = make(NOTICE_ONLY).acquire('c:3', WAITER_TTL_MS);
     await untilQueued('c:3', 2);
 
     quitter.abort(new Error('gave up'));
@@ -166,7 +175,7 @@ describe('contention: wait queues, hand-off and wake-up (3 nodes)', () => {
     await untilQueued('c:5', 1);
     for (const connection of connections) connection.disconnect();
     const patient = make({ retryCount: -1, retryDelayMs: 50, retryJitterMs: 0 });
-    const waiting = patient.acquire('c:5', 5_000);
+    const waiting = patient.acquire('c:5', WAITER_TTL_MS);
     await untilQueued('c:5', 2);
 
     const releasedAt = performance.now();
@@ -183,7 +192,7 @@ describe('contention: wait queues, hand-off and wake-up (3 nodes)', () => {
 
   it('wakes a fenced waiter, which takes the lock itself with a larger token', async () => {
     const holder = await make({ fencing: true }).acquire('c:6', 10_000);
-    const waiting = make({ ...NOTICE_ONLY, fencing: true }).acquire('c:6', 5_000);
+    const waiting = make({ ...NOTICE_ONLY, fencing: true }).acquire('c:6', WAITER_TTL_MS);
     await untilQueued('c:6', 1);
     await holder.release();
     const lock = await waiting;
@@ -193,7 +202,7 @@ describe('contention: wait queues, hand-off and wake-up (3 nodes)', () => {
 
   it('wakes a waiter for several resources when one of them goes free', async () => {
     const holder = await make().acquire('c:7a', 10_000);
-    const waiting = make(NOTICE_ONLY).acquire(['c:7a', 'c:7b'], 5_000);
+    const waiting = make(NOTICE_ONLY).acquire(['c:7a', 'c:7b'], WAITER_TTL_MS);
     // Several resources do not queue; the waiter listens once it has been refused.
     await untilSubscribed('c:7a:redlock:released');
     await holder.release();
@@ -204,7 +213,7 @@ describe('contention: wait queues, hand-off and wake-up (3 nodes)', () => {
   it('falls back to the retry delay when notices are lost', async () => {
     const holder = await make().acquire('c:8', 10_000);
     const waiter = make({ retryCount: -1, retryDelayMs: 200, retryJitterMs: 0 });
-    const waiting = waiter.acquire('c:8', 5_000);
+    const waiting = waiter.acquire('c:8', WAITER_TTL_MS);
     await untilQueued('c:8', 1);
     // Cut the waiter's subscriber connections: the hand-off notices go nowhere.
     await eventually(async () => {
@@ -221,19 +230,13 @@ describe('contention: wait queues, hand-off and wake-up (3 nodes)', () => {
 
   it('unsubscribes a channel about a second after its last waiter is done', async () => {
     const holder = await make().acquire('c:12', 10_000);
-    const waiting = make(NOTICE_ONLY).acquire('c:12', 5_000);
+    const waiting = make(NOTICE_ONLY).acquire('c:12', WAITER_TTL_MS);
     await untilSubscribed('c:12:redlock:released');
     await holder.release();
     await (await waiting).release();
-    const subscribers = () =>
-      Promise.all(
-        bed.cluster.servers.map(async (_, index) => {
-          const reply = await bed.probe.at(index).pubsub('NUMSUB', 'c:12:redlock:released');
-          return reply[1];
-        }),
-      );
-    expect(await subscribers()).toEqual([1, 1, 1]); // lingers, for the next waiter
-    await eventually(async () => expect(await subscribers()).toEqual([0, 0, 0]), 4_000);
+    const channel = 'c:12:redlock:released';
+    expect(await subscribers(channel)).toEqual([1, 1, 1]); // lingers, for the next waiter
+    await eventually(async () => expect(await subscribers(channel)).toEqual([0, 0, 0]), 4_000);
   });
 
   it('leaves no key behind once everyone is done, and no timer after quit()', async () => {
