@@ -12,7 +12,7 @@ import {
   type LuaScript,
 } from './scripts.js';
 import { QUEUED_ACQUIRE_SCRIPT } from './wait-queue-scripts.js';
-import { waiterDeadlinesKey, waitersKey } from './wait-queue-keys.js';
+import { queueKeys } from './wait-queue-keys.js';
 
 /** What one acquisition attempt needs of the engine (internal). */
 export interface AttemptContext {
@@ -64,7 +64,7 @@ export async function attemptAcquire(
   const tally = spot
     ? await engine.vote(
         QUEUED_ACQUIRE_SCRIPT,
-        queueKeys(keys[0]),
+        queueKeys(keys),
         [value, ttlMs, spot.member, spot.priority],
         (reply) => reply === 0,
       )
@@ -100,7 +100,7 @@ export async function attemptFencedAcquire(
   const granted = spot
     ? await engine.vote<FencedAcquireReply>(
         QUEUED_ACQUIRE_SCRIPT,
-        [...queueKeys(keys[0]), keysAndCounters[1]],
+        [...queueKeys(keys), keysAndCounters[1]],
         [value, ttlMs, spot.member, spot.priority],
         isGrant,
       )
@@ -146,11 +146,6 @@ export async function attemptFencedAcquire(
     `and ${confirmed.yes} confirmed the fencing token, after ${elapsedMs} ms of the ${ttlMs} ms ttl`,
   );
   return { error, mayHaveGranted: true };
-}
-
-/** The keys of the queued acquire of one resource: it, its waiters, their deadlines. */
-function queueKeys(resource: string): string[] {
-  return [resource, waitersKey(resource), waiterDeadlinesKey(resource)];
 }
 
 /** Why an attempt got no lock: out of validity, too few nodes, or held elsewhere. */

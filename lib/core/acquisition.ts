@@ -12,7 +12,7 @@ import { newLockValue } from './lock-value.js';
 import type { RedisNode } from './redis-node.js';
 import { RELEASE_SCRIPT } from './scripts.js';
 import { sleep } from './sleep.js';
-import { handOffReleaseKeys } from './wait-queue-keys.js';
+import { queueKeys } from './wait-queue-keys.js';
 import { HAND_OFF_RELEASE_SCRIPT } from './wait-queue-scripts.js';
 import { Waiter } from './waiter.js';
 
@@ -166,15 +166,12 @@ async function dropGrants(
     return value;
   }
   if (!waiter.queues) {
-    await engine.releaseEverywhere(HAND_OFF_RELEASE_SCRIPT, handOffReleaseKeys(keys), [
-      value,
-      'release',
-    ]);
+    await engine.releaseEverywhere(HAND_OFF_RELEASE_SCRIPT, queueKeys(keys), [value, 'release']);
     return value;
   }
   const sentAt = monotonicNow();
   const { previousMember } = waiter.renew(sentAt);
-  await engine.releaseEverywhere(HAND_OFF_RELEASE_SCRIPT, handOffReleaseKeys(keys), [
+  await engine.releaseEverywhere(HAND_OFF_RELEASE_SCRIPT, queueKeys(keys), [
     value,
     'stay',
     previousMember,
@@ -198,7 +195,7 @@ async function leave(
   }
   await engine.releaseEverywhere(
     HAND_OFF_RELEASE_SCRIPT,
-    handOffReleaseKeys(keys),
+    queueKeys(keys),
     waiter.queues ? [value, 'leave', waiter.member] : [value, 'release'],
   );
 }

@@ -25,7 +25,7 @@ import { RedisNode, type RedisNodeSpec } from './redis-node.js';
 import type { RedlockHealth } from './redlock-health.js';
 import { fencingCounterKey } from './fencing-counter-key.js';
 import { EXTEND_SCRIPT, RELEASE_SCRIPT, type LuaScript } from './scripts.js';
-import { handOffReleaseKeys } from './wait-queue-keys.js';
+import { queueKeys } from './wait-queue-keys.js';
 import { HAND_OFF_RELEASE_SCRIPT } from './wait-queue-scripts.js';
 
 /** The events a `Redlock` emits. None is required: nobody listening never crashes anything. */
@@ -184,7 +184,7 @@ export class Redlock extends EventEmitter<RedlockEvents> {
     const tally = this.acquisitions.queues
       ? await this.vote(
           HAND_OFF_RELEASE_SCRIPT,
-          handOffReleaseKeys(lock.resources),
+          queueKeys(lock.resources),
           state.queueMember === undefined
             ? [lock.value, 'release']
             : [lock.value, 'leave', state.queueMember],

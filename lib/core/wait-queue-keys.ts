@@ -32,7 +32,10 @@ export function waiterMember(value: string, handOffTtlMs: number): string {
   return `${handOffTtlMs}:${value}`;
 }
 
-/** The keys of a hand-off release of `resources`: them, their waiters, their deadlines. */
-export function handOffReleaseKeys(resources: readonly string[]): string[] {
+/**
+ * The keys the queue scripts take for `resources`: the resources, then their waiters, then
+ * their waiter deadlines.
+ */
+export function queueKeys(resources: readonly string[]): string[] {
   return [...resources, ...resources.map(waitersKey), ...resources.map(waiterDeadlinesKey)];
 }
