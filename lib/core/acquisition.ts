@@ -10,7 +10,7 @@ import { ResourceLockedError } from './errors/index.js';
 import { Lock, lockState } from './lock.js';
 import { newLockValue } from './lock-value.js';
 import type { RedisNode } from './redis-node.js';
-import { RELEASE_SCRIPT } from './scripts.js';
+import { releaseCall, type ScriptCall } from './release-call.js';
 import { sleep } from './sleep.js';
 import { queueKeys } from './wait-queue-keys.js';
 import { HAND_OFF_RELEASE_SCRIPT } from './wait-queue-scripts.js';
@@ -24,11 +24,7 @@ export interface AcquisitionContext extends AttemptContext {
   /** Aborts when the engine closes. */
   readonly closing: AbortSignal;
   /** Runs a release on every node and waits for each (up to the node timeout). */
-  releaseEverywhere(
-    script: typeof RELEASE_SCRIPT,
-    keys: readonly string[],
-    args: readonly (string | number)[],
-  ): Promise<void>;
+  releaseEverywhere(call: ScriptCall): Promise<void>;
 }
 
 /** The settings of one acquisition, per-call options merged over the engine's. */
@@ -160,25 +156,18 @@ async function dropGrants(
   ttlMs: number,
   waiter: Waiter | undefined,
 ): Promise<string> {
-  if (waiter === undefined) {
+  if (!waiter?.queues) {
     // Sent behind the acquire on each connection, so it lands after any late grant.
-    await engine.releaseEverywhere(RELEASE_SCRIPT, keys, [value]);
-    return value;
-  }
-  if (!waiter.queues) {
-    await engine.releaseEverywhere(HAND_OFF_RELEASE_SCRIPT, queueKeys(keys), [value, 'release']);
+    await engine.releaseEverywhere(releaseCall(engine.queues, keys, value));
     return value;
   }
   const sentAt = monotonicNow();
   const { previousMember } = waiter.renew(sentAt);
-  await engine.releaseEverywhere(HAND_OFF_RELEASE_SCRIPT, queueKeys(keys), [
-    value,
-    'stay',
-    previousMember,
-    waiter.member,
-    waiter.priority,
-    ttlMs,
-  ]);
+  await engine.releaseEverywhere({
+    script: HAND_OFF_RELEASE_SCRIPT,
+    keys: queueKeys(keys),
+    args: [value, 'stay', previousMember, waiter.member, waiter.priority, ttlMs],
+  });
   return waiter.value;
 }
 
@@ -189,13 +178,7 @@ async function leave(
   value: string,
   waiter: Waiter | undefined,
 ): Promise<void> {
-  if (waiter === undefined) {
-    await engine.releaseEverywhere(RELEASE_SCRIPT, keys, [value]);
-    return;
-  }
   await engine.releaseEverywhere(
-    HAND_OFF_RELEASE_SCRIPT,
-    queueKeys(keys),
-    waiter.queues ? [value, 'leave', waiter.member] : [value, 'release'],
+    releaseCall(engine.queues, keys, value, waiter?.queues ? waiter.member : undefined),
   );
 }

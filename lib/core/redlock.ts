@@ -24,9 +24,8 @@ import { collectVotes, type Tally } from './quorum.js';
 import { RedisNode, type RedisNodeSpec } from './redis-node.js';
 import type { RedlockHealth } from './redlock-health.js';
 import { fencingCounterKey } from './fencing-counter-key.js';
-import { EXTEND_SCRIPT, RELEASE_SCRIPT, type LuaScript } from './scripts.js';
-import { queueKeys } from './wait-queue-keys.js';
-import { HAND_OFF_RELEASE_SCRIPT } from './wait-queue-scripts.js';
+import { EXTEND_SCRIPT, type LuaScript } from './scripts.js';
+import { releaseCall } from './release-call.js';
 
 /** The events a `Redlock` emits. None is required: nobody listening never crashes anything. */
 export interface RedlockEvents {
@@ -109,7 +108,7 @@ export class Redlock extends EventEmitter<RedlockEvents> {
         args: readonly (string | number)[],
         isYes: (reply: Reply) => boolean,
       ) => this.vote<Reply>(script, keys, args, isYes),
-      releaseEverywhere: async (script, keys, args) => {
+      releaseEverywhere: async ({ script, keys, args }) => {
         await this.vote(script, keys, args, () => true, true);
       },
     };
@@ -178,19 +177,20 @@ export class Redlock extends EventEmitter<RedlockEvents> {
     const wasHeld = state.status === 'held';
     state.status = 'released';
     this.heldLocks.delete(lock);
-    const deletedAll = (deleted: number) => deleted === lock.resources.length;
     // With queues, the release hands each key to its first waiter and announces it; a holder
     // that waited leaves the queues too (a node may not have handed it the key yet).
-    const tally = this.acquisitions.queues
-      ? await this.vote(
-          HAND_OFF_RELEASE_SCRIPT,
-          queueKeys(lock.resources),
-          state.queueMember === undefined
-            ? [lock.value, 'release']
-            : [lock.value, 'leave', state.queueMember],
-          deletedAll,
-        )
-      : await this.vote(RELEASE_SCRIPT, lock.resources, [lock.value], deletedAll);
+    const { script, keys, args } = releaseCall(
+      this.acquisitions.queues,
+      lock.resources,
+      lock.value,
+      state.queueMember,
+    );
+    const tally = await this.vote(
+      script,
+      keys,
+      args,
+      (deleted) => deleted === lock.resources.length,
+    );
     const held = tally.yes >= this.quorum;
     if (!held && wasHeld) {
       this.emit(
