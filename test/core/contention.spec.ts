@@ -115,6 +115,10 @@ describe('contention: wait queues, hand-off and wake-up (3 nodes)', () => {
 
   it('resolves a split at once: a partial grant is dropped and handed back to the first in line', async () => {
     const holder = await make().acquire('c:11', 10_000);
+    // The acquire is decided by a quorum: let the third grant land before taking node 0 away.
+    await eventually(async () =>
+      expect(await bed.probe.values('c:11')).toEqual([holder.value, holder.value, holder.value]),
+    );
     await bed.probe.at(0).del('c:11'); // the holder now has nodes 1 and 2 only
     const waiting = make(NOTICE_ONLY).acquire('c:11', WAITER_TTL_MS);
     // The waiter's attempts win node 0 and lose 1 and 2: each drops node 0 and queues under a
