@@ -2,6 +2,7 @@ import { Cluster, Redis, type RedisOptions } from 'ioredis';
 import { NodeNotReadyError, NodeRestartedError, NodeTimeoutError } from './errors/index.js';
 import type { NodeHealth } from './redlock-health.js';
 import { monotonicNow } from './clock.js';
+import { closeConnection } from './close-connection.js';
 import { ReleaseNotices } from './release-notices.js';
 import { RestartWatch } from './restart-watch.js';
 import { ALL_SCRIPTS, type LuaScript } from './scripts.js';
@@ -205,15 +206,7 @@ export class RedisNode {
    */
   async close(): Promise<void> {
     await this.notices?.close();
-    if (!this.owned) return;
-    const client = this.client as Redis;
-    if (client.status === 'end') return;
-    if (client.status === 'ready') {
-      // QUIT is answered after every command already sent, so none of their replies is lost.
-      await client.quit().catch(() => client.disconnect());
-    } else {
-      client.disconnect();
-    }
+    if (this.owned) await closeConnection(this.client as Redis);
   }
 
   private evaluate<Reply>(

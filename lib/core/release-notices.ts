@@ -1,4 +1,5 @@
 import type { Redis } from 'ioredis';
+import { closeConnection } from './close-connection.js';
 import { monotonicNow } from './clock.js';
 
 /** Told of a notice: the value the lock was handed to, or '' when it is free. */
@@ -128,14 +129,7 @@ export class ReleaseNotices {
     this.pending.clear();
     this.recent.clear();
     this.idleSince.clear();
-    const subscriber = this.subscriber;
-    if (subscriber === undefined || subscriber.status === 'end') return;
-    if (subscriber.status === 'ready') {
-      // QUIT closes the socket at once (a bare disconnect leaves a timer until it closes).
-      await subscriber.quit().catch(() => subscriber.disconnect());
-    } else {
-      subscriber.disconnect();
-    }
+    if (this.subscriber) await closeConnection(this.subscriber);
   }
 
   private connection(): Redis {
