@@ -21,8 +21,11 @@ export function waiterDeadlinesKey(resource: string): string {
  * out here.
  */
 export function releaseChannel(keyPrefix: string, resource: string): string {
-  return keyPrefix + resource + ':redlock:released';
+  return keyPrefix + resource + RELEASE_CHANNEL_SUFFIX;
 }
+
+/** What a resource's key name is followed by in its release channel's name. */
+export const RELEASE_CHANNEL_SUFFIX = ':redlock:released';
 
 /**
  * How a waiter appears in a queue: `<ttl>:<value>`. A ttl of 0 marks a waiter that must take

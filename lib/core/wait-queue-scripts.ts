@@ -1,4 +1,5 @@
 import { luaScript } from './lua-script.js';
+import { RELEASE_CHANNEL_SUFFIX } from './wait-queue-keys.js';
 
 /**
  * Lua shared by the queue scripts: the node's clock (read once, when first needed), the first live waiter of a queue (lapsed
@@ -125,7 +126,7 @@ export const HAND_OFF_RELEASE_SCRIPT = luaScript(
   `${QUEUE_LUA}local n = #KEYS / 3
 local value, mode = ARGV[1], ARGV[2]
 local function hand_off(resource, waiters, deadlines, has_queue)
-  local channel = resource .. ':redlock:released'
+  local channel = resource .. '${RELEASE_CHANNEL_SUFFIX}'
   local first = nil
   if has_queue then
     first = first_waiter(waiters, deadlines, clock())
