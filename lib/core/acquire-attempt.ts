@@ -34,12 +34,20 @@ export interface AttemptContext {
 }
 
 /**
- * A failed attempt: why, and whether it may have left grants on some node (a node granted,
- * or did not answer); if not, every node refused and nothing needs releasing.
+ * A failed attempt: why, and whether it may have left grants on some node (a node granted or
+ * failed); if not, every node refused and nothing needs releasing. Refused by a majority before
+ * the others answered, it waits for their replies (up to the node timeout) to tell.
  */
 export interface FailedAttempt {
   readonly error: Error;
-  readonly mayHaveGranted: boolean;
+  readonly mayHaveGranted: Promise<boolean>;
+}
+
+/** Whether a refused vote may have left grants: resolved at once unless nodes were still out. */
+function mayHaveGranted(tally: Tally<unknown>, nodeCount: number): Promise<boolean> {
+  if (tally.yes > 0 || tally.failures.length > 0) return Promise.resolve(true);
+  if (tally.no === nodeCount) return Promise.resolve(false);
+  return tally.late().then((late) => late.yes + late.failed > 0);
 }
 
 /**
@@ -75,7 +83,7 @@ export async function attemptAcquire(
   }
   return {
     error: acquireFailure(engine, keys, ttlMs, tally, attempt, startedAt),
-    mayHaveGranted: tally.no < engine.nodeCount,
+    mayHaveGranted: mayHaveGranted(tally, engine.nodeCount),
   };
 }
 
@@ -117,7 +125,7 @@ export async function attemptFencedAcquire(
     const replies = granted.replies.map((reply) => reply?.[0]);
     return {
       error: acquireFailure(engine, keys, ttlMs, { ...granted, replies }, attempt, startedAt),
-      mayHaveGranted: granted.no < engine.nodeCount,
+      mayHaveGranted: mayHaveGranted(granted, engine.nodeCount),
     };
   }
   let token = 0n;
@@ -145,7 +153,7 @@ export async function attemptFencedAcquire(
     attempt,
     `and ${confirmed.yes} confirmed the fencing token, after ${elapsedMs} ms of the ${ttlMs} ms ttl`,
   );
-  return { error, mayHaveGranted: true };
+  return { error, mayHaveGranted: Promise.resolve(true) };
 }
 
 /** Why an attempt got no lock: out of validity, too few nodes, or held elsewhere. */

@@ -92,14 +92,15 @@ export async function acquireWithRetries(
       joined ||= spot !== undefined && spot.member !== '';
       if (outcome instanceof Lock) return granted(outcome, waiter, joined);
       waiter?.listen();
-      mayHold = outcome.mayHaveGranted || joined;
+      const mayHaveGranted = await outcome.mayHaveGranted;
+      mayHold = mayHaveGranted || joined;
       const remainingMs = deadline - monotonicNow();
       if (!willRetry || remainingMs <= 0) {
         if (mayHold) await leave(engine, keys, value, waiter);
         mayHold = false;
         throw outcome.error;
       }
-      if (outcome.mayHaveGranted) {
+      if (mayHaveGranted) {
         value = await dropGrants(engine, keys, value, ttlMs, waiter);
         mayHold = joined;
       }

@@ -1,5 +1,14 @@
 import { NodeTimeoutError, type NodeFailure } from './errors/index.js';
+import { monotonicNow } from './clock.js';
 import type { RedisNode, StillWanted } from './redis-node.js';
+
+/** What the nodes that had not answered when a vote was decided did afterwards. */
+export interface LateVotes {
+  /** How many voted for (a grant is a grant, even from a node whose vote would be vetoed). */
+  readonly yes: number;
+  /** How many failed, or had still not answered when the ballot's `timeoutMs` ran out. */
+  readonly failed: number;
+}
 
 /** What the nodes answered to one operation, up to the moment it was decided. */
 export interface Tally<Reply> {
@@ -11,6 +20,12 @@ export interface Tally<Reply> {
   readonly replies: readonly (Reply | undefined)[];
   /** Nodes that failed, timed out or were down. */
   readonly failures: readonly NodeFailure[];
+  /**
+   * What the nodes that had not answered at the decision answered after it: resolves once
+   * each has, or `timeoutMs` after the vote began (the rest then count as failed). Never
+   * rejects; the same promise on every call.
+   */
+  late(): Promise<LateVotes>;
 }
 
 /** One fan-out: what to send to each node and how to read its reply. */
@@ -49,6 +64,36 @@ export function collectVotes<Reply>(ballot: Ballot<Reply>): Promise<Tally<Reply>
   const quorum = ballot.settleAll ? nodes.length : ballot.quorum;
   const maxAgainst = ballot.settleAll ? Number.POSITIVE_INFINITY : nodes.length - quorum;
   let pending = nodes.length;
+  const startedAt = monotonicNow();
+  let lateYes = 0;
+  let lateFailed = 0;
+  let settled: Promise<LateVotes> | undefined;
+  let onSettled: (() => void) | undefined;
+  const late = (): Promise<LateVotes> => {
+    settled ??= new Promise((resolve) => {
+      if (pending === 0) {
+        resolve({ yes: lateYes, failed: lateFailed });
+        return;
+      }
+      const timer = setTimeout(
+        () => {
+          onSettled = undefined;
+          resolve({ yes: lateYes, failed: lateFailed + pending });
+        },
+        Math.max(0, startedAt + ballot.timeoutMs - monotonicNow()),
+      );
+      onSettled = () => {
+        clearTimeout(timer);
+        resolve({ yes: lateYes, failed: lateFailed });
+      };
+    });
+    return settled;
+  };
+  const answeredLate = (yes: boolean) => {
+    if (yes) lateYes++;
+    else lateFailed++;
+    if (pending === 0) onSettled?.();
+  };
   return new Promise((resolve) => {
     const replies: (Reply | undefined)[] = new Array(nodes.length);
     const answered: boolean[] = new Array(nodes.length).fill(false);
@@ -61,7 +106,7 @@ export function collectVotes<Reply>(ballot: Ballot<Reply>): Promise<Tally<Reply>
     const decide = () => {
       open = false;
       clearTimeout(timer);
-      resolve({ yes, no, replies, failures });
+      resolve({ yes, no, replies, failures, late });
     };
     const decideIfKnown = () => {
       if (yes >= quorum || no + failures.length > maxAgainst || pending === 0) decide();
@@ -90,7 +135,11 @@ export function collectVotes<Reply>(ballot: Ballot<Reply>): Promise<Tally<Reply>
         (reply) => {
           answered[index] = true;
           pending--;
-          if (!open) return;
+          if (!open) {
+            if (isYes(reply)) answeredLate(true);
+            else if (pending === 0) onSettled?.();
+            return;
+          }
           replies[index] = reply;
           if (!isYes(reply)) no++;
           else {
@@ -105,7 +154,10 @@ export function collectVotes<Reply>(ballot: Ballot<Reply>): Promise<Tally<Reply>
           pending--;
           const error = reason instanceof Error ? reason : new Error(String(reason));
           onFailure(error, node);
-          if (!open) return;
+          if (!open) {
+            answeredLate(false);
+            return;
+          }
           failures.push({ node: node.label, error });
           decideIfKnown();
         },

@@ -6,7 +6,10 @@ import type { Tally } from './quorum.js';
  * are free once released, and the rest must wait for the holder's keys to expire, soonest
  * first. Infinity if a needed node's key never expires.
  */
-export function retryAfterMs(tally: Tally<number>, quorum: number): number {
+export function retryAfterMs(
+  tally: Pick<Tally<number>, 'yes' | 'replies'>,
+  quorum: number,
+): number {
   const heldFor = tally.replies
     .filter((reply): reply is number => reply !== undefined && reply !== 0)
     .map((reply) => (reply < 0 ? Number.POSITIVE_INFINITY : reply))
