@@ -75,6 +75,7 @@ export async function acquireWithRetries(
   let mayHold = false;
   /** Whether an attempt may have queued this waiter on some node. */
   let joined = false;
+  if (waiter?.queues) waiter.listen();
   try {
     for (let attempt = 1; ; attempt++) {
       const willRetry =

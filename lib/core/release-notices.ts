@@ -5,9 +5,6 @@ import { monotonicNow } from './clock.js';
 /** Told of a notice: the value the lock was handed to, or '' when it is free. */
 export type ReleaseListener = (message: string) => void;
 
-/** How many recent messages are kept for listeners that come just after (see `recent`). */
-const RECENT_MESSAGES = 256;
-
 /** A channel nobody has listened to for this long is unsubscribed (checked this often). */
 const IDLE_UNSUBSCRIBE_MS = 1_000;
 
@@ -31,12 +28,6 @@ export class ReleaseNotices {
   private readonly subscribed = new Set<string>();
   /** Subscriptions not yet in effect. */
   private readonly pending = new Map<string, Promise<void>>();
-  /**
-   * The latest messages (by channel and message), so that a listener of a value that starts
-   * listening just after its notice arrived still hears it. Values are random, so an old one
-   * never matches a new listener by chance.
-   */
-  private readonly recent = new Set<string>();
   /** Subscribed channels without listeners, and since when (monotonic ms). */
   private readonly idleSince = new Map<string, number>();
   private sweeper: NodeJS.Timeout | undefined;
@@ -64,7 +55,6 @@ export class ReleaseNotices {
       this.listeners.set(key, keyListeners);
     }
     keyListeners.add(listener);
-    if (message !== undefined && this.recent.has(key)) queueMicrotask(() => listener(message));
     this.listenerCounts.set(channel, (this.listenerCounts.get(channel) ?? 0) + 1);
     this.idleSince.delete(channel);
     let listening = true;
@@ -127,7 +117,6 @@ export class ReleaseNotices {
     this.listenerCounts.clear();
     this.subscribed.clear();
     this.pending.clear();
-    this.recent.clear();
     this.idleSince.clear();
     if (this.subscriber) await closeConnection(this.subscriber);
   }
@@ -142,7 +131,6 @@ export class ReleaseNotices {
     });
     subscriber.on('error', (error: Error) => this.onError(error));
     subscriber.on('message', (channel: string, message: string) => {
-      if (message !== '') this.remember(`${channel}\n${message}`);
       if (this.listenerCounts.has(channel)) this.lastNotices.set(channel, monotonicNow());
       const byMessage = this.listeners.get(`${channel}\n${message}`);
       if (byMessage) for (const listener of byMessage) listener(message);
@@ -151,13 +139,6 @@ export class ReleaseNotices {
     });
     this.subscriber = subscriber;
     return subscriber;
-  }
-
-  private remember(key: string): void {
-    this.recent.add(key);
-    if (this.recent.size > RECENT_MESSAGES) {
-      this.recent.delete(this.recent.values().next().value as string);
-    }
   }
 
   private sweep(): void {

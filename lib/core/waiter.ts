@@ -59,9 +59,10 @@ export class Waiter {
   }
 
   /**
-   * Starts listening (once): after the first refused attempt, so an acquisition that is granted
-   * at once costs nothing here. A hand-off announced between that attempt and now is not lost:
-   * the nodes' notices replay recent messages to a listener of a value.
+   * Starts listening (once). A queued waiter listens for its value before its first attempt is
+   * sent, since a hand-off to it can follow that attempt at once; a waiter that does not queue
+   * listens after its first refused attempt, so one granted at once costs nothing here (a key
+   * freed in between costs it at most one retry delay).
    */
   listen(): void {
     if (this.listening) return;
