@@ -21,6 +21,8 @@ export interface AcquisitionContext extends AttemptContext {
   readonly nodes: readonly RedisNode[];
   /** Whether the nodes keep wait queues and announce releases (not with a Redis Cluster node). */
   readonly queues: boolean;
+  /** This instance's inbox: the name its waiters hear their hand-offs under. */
+  readonly inbox: string;
   /** Aborts when the engine closes. */
   readonly closing: AbortSignal;
   /** Runs a release on every node and waits for each (up to the node timeout). */
@@ -64,6 +66,7 @@ export async function acquireWithRetries(
           quorum: engine.quorum,
           resources: keys,
           handOffTtlMs: keys.length === 1 ? (fencing ? 0 : ttlMs) : undefined,
+          inbox: engine.inbox,
         },
         newLockValue(),
       )
@@ -120,15 +123,10 @@ export async function acquireWithRetries(
       const heldForMs =
         outcome.error instanceof ResourceLockedError ? outcome.error.retryAfterMs : delayMs;
       const woke = await waiter.wait(Math.min(delayMs, heldForMs), latestAt, signals);
-      if (woke === 'handed') {
-        // Handed over after the value was first sent, so valid from then at least. If most
-        // of that validity is gone (a long wait), the next attempt confirms it afresh: the key
-        // holds this waiter's value, and the attempt renews it.
-        const expiresAt = validUntil(waiter.valueSentAt, ttlMs, engine.driftFactor);
-        if (expiresAt - monotonicNow() >= ttlMs / 2) {
-          mayHold = false;
-          return granted(new Lock(engine.owner, keys, value, attempt, expiresAt), waiter, true);
-        }
+      const handed = woke === 'handed' && handedOver(engine, keys, value, ttlMs, attempt, waiter);
+      if (handed) {
+        mayHold = false;
+        return granted(handed, waiter, true);
       }
     }
   } catch (error) {
@@ -137,6 +135,26 @@ export async function acquireWithRetries(
   } finally {
     waiter?.stop();
   }
+}
+
+/**
+ * The lock, if a quorum of nodes announced handing it to `waiter`'s current value. Handed over
+ * after the value was first sent, so valid from then at least. If most of that validity is
+ * gone (a long wait), there is none: the next attempt confirms it afresh (the key holds this
+ * waiter's value, and the attempt renews it).
+ */
+function handedOver(
+  engine: AcquisitionContext,
+  keys: readonly string[],
+  value: string,
+  ttlMs: number,
+  attempt: number,
+  waiter: Waiter,
+): Lock | undefined {
+  if (!waiter.handedByQuorum()) return undefined;
+  const expiresAt = validUntil(waiter.valueSentAt, ttlMs, engine.driftFactor);
+  if (expiresAt - monotonicNow() < ttlMs / 2) return undefined;
+  return new Lock(engine.owner, keys, value, attempt, expiresAt);
 }
 
 /** Notes on a lock whose holder waited in the queues the member its release must remove. */

@@ -9,6 +9,7 @@ import {
   RedlockClosedError,
 } from './errors/index.js';
 import { hashSlot } from './hash-slot.js';
+import { newLockValue } from './lock-value.js';
 import { Lock, lockState } from './lock.js';
 import { LockKeeper } from './lock-keeper.js';
 import {
@@ -101,6 +102,7 @@ export class Redlock extends EventEmitter<RedlockEvents> {
       driftFactor: this.options.driftFactor,
       nodes: this.nodes,
       queues: !this.hasCluster,
+      inbox: newLockValue(),
       closing: this.closing.signal,
       vote: <Reply>(
         script: LuaScript,

@@ -14,25 +14,35 @@ export function waiterDeadlinesKey(resource: string): string {
 }
 
 /**
- * The channel on which a node announces that `resource` was released: the message is the
- * value it was handed to (the lock now belongs to that waiter on this node; a fenced waiter is
- * only woken), or empty when it went free with nobody queued. The release script names it from
- * the key as the node sees it; channels are not keys, so the client's key prefix is written
- * out here.
+ * The channel on which a node announces that `resource` went free with nobody in line (an
+ * empty message), for acquisitions of several resources, which do not queue. The release
+ * script names it from the key as the node sees it; channels are not keys, so the client's
+ * key prefix is written out here.
  */
 export function releaseChannel(keyPrefix: string, resource: string): string {
   return keyPrefix + resource + RELEASE_CHANNEL_SUFFIX;
+}
+
+/**
+ * The channel on which a node tells the waiters of one Redlock instance (its `inbox`) that
+ * `resource` was handed to one of them: the message is the value it was handed to (the lock
+ * now belongs to that waiter on this node; a fenced waiter is only woken). One notice goes to
+ * one instance, however many wait on the resource.
+ */
+export function inboxChannel(keyPrefix: string, resource: string, inbox: string): string {
+  return `${releaseChannel(keyPrefix, resource)}:${inbox}`;
 }
 
 /** What a resource's key name is followed by in its release channel's name. */
 export const RELEASE_CHANNEL_SUFFIX = ':redlock:released';
 
 /**
- * How a waiter appears in a queue: `<ttl>:<value>`. A ttl of 0 marks a waiter that must take
- * the lock itself (fenced locks, whose grant increments a counter): it is woken, not handed to.
+ * How a waiter appears in a queue: `<ttl>:<inbox>:<value>`. A ttl of 0 marks a waiter that
+ * must take the lock itself (fenced locks, whose grant increments a counter): it is woken, not
+ * handed to. `inbox` names the channel its instance listens on (see {@link inboxChannel}).
  */
-export function waiterMember(value: string, handOffTtlMs: number): string {
-  return `${handOffTtlMs}:${value}`;
+export function waiterMember(value: string, handOffTtlMs: number, inbox: string): string {
+  return `${handOffTtlMs}:${inbox}:${value}`;
 }
 
 /**

@@ -101,12 +101,13 @@ return held`,
 /**
  * Release with hand-off: compare-and-delete each key, then, for each key left free, hand it to
  * the first live waiter of its queue (SET with that waiter's ttl, and remove it from the
- * queue) and publish that waiter's value on the key's channel (`<key>:redlock:released`); a
- * waiter queued with ttl 0 is only woken (the key stays free, reserved for it by the queue
- * order). With nobody waiting, publishes an empty message, which wakes acquisitions of
- * several resources (they do not queue). Every waiter of the key hears each notice, which
- * tells it the queue is moving. Publishing is best effort (`pcall`): an ACL that forbids it
- * costs the waiters their notices, never the release. Answers how many keys it deleted.
+ * queue) and publish that waiter's value on its instance's channel for the key
+ * (`<key>:redlock:released:<inbox>`, the inbox read from its member); a waiter queued with
+ * ttl 0 is only woken (the key stays free, reserved for it by the queue order). With nobody
+ * waiting, publishes an empty message on `<key>:redlock:released`, which wakes acquisitions
+ * of several resources (they do not queue). Publishing is best effort (`pcall`): an ACL that
+ * forbids it costs the waiters their notices, never the release. Answers how many keys it
+ * deleted.
  *
  * Modes: `release` (a holder lets go), `leave` (a waiter gives up: its entry goes too), `stay`
  * (a waiter drops the partial grants of a failed attempt but keeps its place, under a new
@@ -137,7 +138,13 @@ local function hand_off(resource, waiters, deadlines, has_queue)
   end
   local colon = string.find(first, ':', 1, true)
   local ttl = tonumber(string.sub(first, 1, colon - 1))
-  local next_value = string.sub(first, colon + 1)
+  -- '<ttl>:<inbox>:<value>'; a member without an inbox ('<ttl>:<value>', from an earlier
+  -- version of the client) is told on the key's own channel.
+  local inbox_end = string.find(first, ':', colon + 1, true)
+  local next_value = string.sub(first, (inbox_end or colon) + 1)
+  if inbox_end then
+    channel = channel .. ':' .. string.sub(first, colon + 1, inbox_end - 1)
+  end
   if ttl > 0 then
     redis.call('set', resource, next_value, 'PX', ttl)
     redis.call('zrem', waiters, first)

@@ -1,7 +1,7 @@
 import { monotonicNow } from './clock.js';
 import { newLockValue } from './lock-value.js';
 import type { RedisNode } from './redis-node.js';
-import { releaseChannel, waiterMember } from './wait-queue-keys.js';
+import { inboxChannel, releaseChannel, waiterMember } from './wait-queue-keys.js';
 
 /** Why a wait ended: a quorum handed the lock over, a notice says to retry, or the delay ran out. */
 export type WaitOutcome = 'handed' | 'woken' | 'timeout';
@@ -17,12 +17,15 @@ export interface WaiterSettings {
    * (several resources): it is woken when a key goes free with nobody queued for it.
    */
   readonly handOffTtlMs: number | undefined;
+  /** The Redlock instance's inbox: queued waiters hear their hand-offs on its channels. */
+  readonly inbox: string;
 }
 
 /**
  * One acquisition's wait across the nodes (internal). A queued waiter listens for its value on
- * each node's release channel of the resource: when releases hand it the lock on a quorum of
- * nodes, the wait ends as `handed` (a fenced waiter, which takes the lock itself, is `woken`).
+ * each node's channel of the resource for its instance (the inbox): when releases hand it the
+ * lock on a quorum of nodes, the wait ends as `handed` (a fenced waiter, which takes the lock
+ * itself, is `woken`).
  * A waiter for several resources listens to their whole channels, and is `woken` when one
  * goes free with nobody queued.
  *
@@ -34,7 +37,7 @@ export interface WaiterSettings {
 export class Waiter {
   /** The lock value this waiter is currently known by. */
   value: string;
-  /** Its member in the queues: `<hand-off ttl>:<value>`. */
+  /** Its member in the queues: `<hand-off ttl>:<inbox>:<value>`. */
   member: string;
   /** When it began to wait (wall clock: the queue order across clients, not a safety matter). */
   readonly priority: number;
@@ -53,7 +56,7 @@ export class Waiter {
     value: string,
   ) {
     this.value = value;
-    this.member = waiterMember(value, settings.handOffTtlMs ?? 0);
+    this.member = waiterMember(value, settings.handOffTtlMs ?? 0, settings.inbox);
     this.priority = Date.now();
     this.valueSentAt = monotonicNow();
   }
@@ -99,7 +102,7 @@ export class Waiter {
     const pending: Promise<void>[] = [];
     for (const node of this.settings.nodes) {
       for (const resource of this.settings.resources) {
-        const subscribing = node.notices?.subscribe(releaseChannel(node.keyPrefix, resource));
+        const subscribing = node.notices?.subscribe(this.channel(node, resource));
         if (subscribing) pending.push(subscribing);
       }
     }
@@ -113,7 +116,7 @@ export class Waiter {
   renew(sentAt: number): { previousMember: string } {
     const previousMember = this.member;
     this.value = newLockValue();
-    this.member = waiterMember(this.value, this.settings.handOffTtlMs ?? 0);
+    this.member = waiterMember(this.value, this.settings.handOffTtlMs ?? 0, this.settings.inbox);
     this.valueSentAt = sentAt;
     this.handedBy.clear();
     if (this.listening) this.listenForValue();
@@ -129,9 +132,10 @@ export class Waiter {
 
   /**
    * Waits for the lock to be handed over or a notice to retry; otherwise until its channels
-   * have been silent for `delayMs`, and not past `latestAt` (monotonic ms). While others are
-   * served, notices keep coming and the fallback attempt is put off; a lost notice of this
-   * waiter's own turn is followed by silence, so it costs at most one delay. Rejects with the
+   * have been silent for `delayMs`, and not past `latestAt` (monotonic ms). While others that
+   * it hears of (waiters of its own instance) are served, notices keep coming and the fallback
+   * attempt is put off; a lost notice of this waiter's own turn is followed by silence, so it
+   * costs at most one delay. Rejects with the
    * reason of the first of `signals` to abort. Leaves no timer or listener behind.
    */
   wait(
@@ -190,11 +194,18 @@ export class Waiter {
     let last = 0;
     for (const node of this.settings.nodes) {
       for (const resource of this.settings.resources) {
-        const at = node.notices?.lastNoticeAt(releaseChannel(node.keyPrefix, resource)) ?? 0;
+        const at = node.notices?.lastNoticeAt(this.channel(node, resource)) ?? 0;
         if (at > last) last = at;
       }
     }
     return last;
+  }
+
+  /** Where it hears of `resource` on `node`: its instance's inbox if it queues. */
+  private channel(node: RedisNode, resource: string): string {
+    return this.queues
+      ? inboxChannel(node.keyPrefix, resource, this.settings.inbox)
+      : releaseChannel(node.keyPrefix, resource);
   }
 
   /** Listens, on each node, for hand-offs of the current value only. */
@@ -202,7 +213,7 @@ export class Waiter {
     for (const stop of this.valueStops) stop();
     const value = this.value;
     this.valueStops = this.settings.nodes.flatMap((node) => {
-      const channel = releaseChannel(node.keyPrefix, this.settings.resources[0]);
+      const channel = this.channel(node, this.settings.resources[0]);
       const stop = node.notices?.listen(channel, (message) => this.onNotice(node, message), value);
       return stop ? [stop] : [];
     });

@@ -30,23 +30,25 @@ describe('contention: wait queues, hand-off and wake-up (3 nodes)', () => {
   const untilQueued = (resource: string, count: number) =>
     eventually(async () => expect(await queued(resource)).toEqual([count, count, count]));
 
-  /** How many subscribers each node has on `channel`. */
-  const subscribers = (channel: string) =>
+  /** How many subscribed channels each node has whose names match `pattern` (a glob). */
+  const subscribed = (pattern: string) =>
     Promise.all(
       bed.cluster.servers.map(async (_, index) => {
-        const reply = await bed.probe.at(index).pubsub('NUMSUB', channel);
-        return reply[1];
+        const channels = (await bed.probe.at(index).pubsub('CHANNELS', pattern)) as string[];
+        return channels.length;
       }),
     );
-  /** Waits until every node has a subscriber on `channel`. */
-  const untilSubscribed = (channel: string) =>
-    eventually(async () => expect(await subscribers(channel)).toEqual([1, 1, 1]));
+  /** The channels on which a resource's hand-offs are told, one per waiting instance. */
+  const handOffChannels = (resource: string) => `${resource}:redlock:released:*`;
+  /** Waits until every node has one subscribed channel matching `pattern`. */
+  const untilSubscribed = (pattern: string) =>
+    eventually(async () => expect(await subscribed(pattern)).toEqual([1, 1, 1]));
 
   it('hands the key to the waiter on release: it holds the lock with no further attempt', async () => {
     const holder = await make().acquire('c:1', 10_000);
     const waiting = make(NOTICE_ONLY).acquire('c:1', WAITER_TTL_MS);
     await untilQueued('c:1', 1);
-    await untilSubscribed('c:1:redlock:released');
+    await untilSubscribed(handOffChannels('c:1'));
     await sleep(20); // the subscription's own look-again attempt
     const before = await bed.probe.calls('evalsha');
 
@@ -78,12 +80,78 @@ describe('contention: wait queues, hand-off and wake-up (3 nodes)', () => {
       const holder = await holderClient.acquire('c:10', 10_000);
       const waiting = waiterClient.acquire('c:10', WAITER_TTL_MS);
       await untilQueued('app:c:10', 1);
-      await untilSubscribed('app:c:10:redlock:released');
+      await untilSubscribed(handOffChannels('app:c:10'));
       await holder.release();
       const lock = await waiting;
       expect(await bed.probe.values('app:c:10')).toEqual([lock.value, lock.value, lock.value]);
     } finally {
       await Promise.all([holderClient.quit(), waiterClient.quit()]);
+    }
+  });
+
+  it("tells a hand-off to the waiter's instance only, on a channel of its own", async () => {
+    const heard: [string, string][] = [];
+    const listener = new Redis(bed.cluster.servers[0].port, '127.0.0.1');
+    try {
+      listener.on('pmessage', (_pattern, channel: string, message: string) =>
+        heard.push([channel, message]),
+      );
+      await listener.psubscribe('c:13:redlock:released*');
+      const holder = await make().acquire('c:13', 10_000);
+      const first = make(NOTICE_ONLY).acquire('c:13', WAITER_TTL_MS);
+      await untilQueued('c:13', 1);
+      await sleep(3); // a later millisecond: the queue orders by when each began to wait
+      const second = make(NOTICE_ONLY).acquire('c:13', WAITER_TTL_MS);
+      await untilQueued('c:13', 2);
+      await eventually(async () =>
+        expect(await subscribed(handOffChannels('c:13'))).toEqual([2, 2, 2]),
+      );
+
+      await holder.release();
+      const firstLock = await first;
+      await firstLock.release();
+      const secondLock = await second;
+      await secondLock.release();
+      await eventually(() => expect(heard).toHaveLength(3));
+      const [[toFirst], [toSecond]] = heard;
+      expect(heard).toEqual([
+        [toFirst, firstLock.value],
+        [toSecond, secondLock.value],
+        ['c:13:redlock:released', ''], // free, nobody in line
+      ]);
+      expect(toFirst).toMatch(/^c:13:redlock:released:./);
+      expect(toSecond).toMatch(/^c:13:redlock:released:./);
+      expect(toFirst).not.toBe(toSecond);
+    } finally {
+      await listener.quit();
+    }
+  });
+
+  it('hands over to a waiter queued by an earlier version (no inbox) on the key channel', async () => {
+    const heard: string[] = [];
+    const listener = new Redis(bed.cluster.servers[0].port, '127.0.0.1');
+    try {
+      listener.on('message', (_channel, message: string) => heard.push(message));
+      await listener.subscribe('c:14:redlock:released');
+      const holder = await make().acquire('c:14', 10_000);
+      // '<ttl>:<value>', as earlier versions queued; its entry lapses in a minute.
+      await Promise.all(
+        bed.cluster.servers.map(async (_, index) => {
+          const node = bed.probe.at(index);
+          const [seconds] = await node.time();
+          await node.zadd('c:14:redlock:waiters', 1, '5000:earlier');
+          await node.zadd(
+            'c:14:redlock:deadlines',
+            Number(seconds) * 1000 + 60_000,
+            '5000:earlier',
+          );
+        }),
+      );
+      await holder.release();
+      expect(await bed.probe.values('c:14')).toEqual(['earlier', 'earlier', 'earlier']);
+      await eventually(() => expect(heard).toEqual(['earlier']));
+    } finally {
+      await listener.quit();
     }
   });
 
@@ -123,7 +191,7 @@ describe('contention: wait queues, hand-off and wake-up (3 nodes)', () => {
     const waiting = make(NOTICE_ONLY).acquire('c:11', WAITER_TTL_MS);
     // The waiter's attempts win node 0 and lose 1 and 2: each drops node 0 and queues under a
     // new value, and node 0, free, goes straight back to it, first in line.
-    await untilSubscribed('c:11:redlock:released');
+    await untilSubscribed(handOffChannels('c:11'));
     await sleep(20); // the subscription's own look-again attempt
     const [onNode0] = await bed.probe.values('c:11');
     expect(typeof onNode0).toBe('string');
@@ -235,12 +303,12 @@ describe('contention: wait queues, hand-off and wake-up (3 nodes)', () => {
   it('unsubscribes a channel about a second after its last waiter is done', async () => {
     const holder = await make().acquire('c:12', 10_000);
     const waiting = make(NOTICE_ONLY).acquire('c:12', WAITER_TTL_MS);
-    await untilSubscribed('c:12:redlock:released');
+    await untilSubscribed(handOffChannels('c:12'));
     await holder.release();
     await (await waiting).release();
-    const channel = 'c:12:redlock:released';
-    expect(await subscribers(channel)).toEqual([1, 1, 1]); // lingers, for the next waiter
-    await eventually(async () => expect(await subscribers(channel)).toEqual([0, 0, 0]), 4_000);
+    const channels = handOffChannels('c:12');
+    expect(await subscribed(channels)).toEqual([1, 1, 1]); // lingers, for the next waiter
+    await eventually(async () => expect(await subscribed(channels)).toEqual([0, 0, 0]), 4_000);
   });
 
   it('leaves no key behind once everyone is done, and no timer after quit()', async () => {
