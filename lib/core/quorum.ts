@@ -89,9 +89,7 @@ export function collectVotes<Reply>(ballot: Ballot<Reply>): Promise<Tally<Reply>
     });
     return settled;
   };
-  const answeredLate = (yes: boolean) => {
-    if (yes) lateYes++;
-    else lateFailed++;
+  const settleIfAllAnswered = () => {
     if (pending === 0) onSettled?.();
   };
   return new Promise((resolve) => {
@@ -136,8 +134,8 @@ export function collectVotes<Reply>(ballot: Ballot<Reply>): Promise<Tally<Reply>
           answered[index] = true;
           pending--;
           if (!open) {
-            if (isYes(reply)) answeredLate(true);
-            else if (pending === 0) onSettled?.();
+            if (isYes(reply)) lateYes++;
+            settleIfAllAnswered();
             return;
           }
           replies[index] = reply;
@@ -155,7 +153,8 @@ export function collectVotes<Reply>(ballot: Ballot<Reply>): Promise<Tally<Reply>
           const error = reason instanceof Error ? reason : new Error(String(reason));
           onFailure(error, node);
           if (!open) {
-            answeredLate(false);
+            lateFailed++;
+            settleIfAllAnswered();
             return;
           }
           failures.push({ node: node.label, error });
