@@ -98,6 +98,9 @@ describe('contention: wait queues, hand-off and wake-up (3 nodes)', () => {
       );
       await listener.psubscribe('c:13:redlock:released*');
       const holder = await make().acquire('c:13', 10_000);
+      await eventually(async () =>
+        expect(await bed.probe.values('c:13')).toEqual(Array(3).fill(holder.value)),
+      );
       const first = make(NOTICE_ONLY).acquire('c:13', WAITER_TTL_MS);
       await untilQueued('c:13', 1);
       await sleep(3); // a later millisecond: the queue orders by when each began to wait
@@ -134,6 +137,10 @@ describe('contention: wait queues, hand-off and wake-up (3 nodes)', () => {
       listener.on('message', (_channel, message: string) => heard.push(message));
       await listener.subscribe('c:14:redlock:released');
       const holder = await make().acquire('c:14', 10_000);
+      // Granted on every node (a quorum decided) before the entry goes in ahead of it.
+      await eventually(async () =>
+        expect(await bed.probe.values('c:14')).toEqual(Array(3).fill(holder.value)),
+      );
       // '<ttl>:<value>', as earlier versions queued; its entry lapses in a minute.
       await Promise.all(
         bed.cluster.servers.map(async (_, index) => {
@@ -148,7 +155,10 @@ describe('contention: wait queues, hand-off and wake-up (3 nodes)', () => {
         }),
       );
       await holder.release();
-      expect(await bed.probe.values('c:14')).toEqual(['earlier', 'earlier', 'earlier']);
+      // A quorum answered the release; the last node follows.
+      await eventually(async () =>
+        expect(await bed.probe.values('c:14')).toEqual(['earlier', 'earlier', 'earlier']),
+      );
       await eventually(() => expect(heard).toEqual(['earlier']));
     } finally {
       await listener.quit();
