@@ -43,6 +43,9 @@ describe('contention: wait queues, hand-off and wake-up (3 nodes)', () => {
   /** Waits until every node has one subscribed channel matching `pattern`. */
   const untilSubscribed = (pattern: string) =>
     eventually(async () => expect(await subscribed(pattern)).toEqual([1, 1, 1]));
+  /** Waits until every node holds `key` with `value` (a quorum decides; the last node follows). */
+  const untilHeldEverywhere = (key: string, value: string) =>
+    eventually(async () => expect(await bed.probe.values(key)).toEqual([value, value, value]));
   /**
    * The scripts each node has run since `before`, once every node has run one more (a quorum
    * decides, and the last node's script may still be on its way).
@@ -93,7 +96,7 @@ describe('contention: wait queues, hand-off and wake-up (3 nodes)', () => {
       await untilSubscribed(handOffChannels('app:c:10'));
       await holder.release();
       const lock = await waiting;
-      expect(await bed.probe.values('app:c:10')).toEqual([lock.value, lock.value, lock.value]);
+      await untilHeldEverywhere('app:c:10', lock.value);
     } finally {
       await Promise.all([holderClient.quit(), waiterClient.quit()]);
     }
@@ -241,7 +244,7 @@ describe('contention: wait queues, hand-off and wake-up (3 nodes)', () => {
     expect(await queued('c:3')).toEqual([1, 1, 1]);
     await holder.release();
     const lock = await next;
-    expect(await bed.probe.values('c:3')).toEqual([lock.value, lock.value, lock.value]);
+    await untilHeldEverywhere('c:3', lock.value);
   });
 
   it('gives up with retries exhausted without leaving an entry behind', async () => {
@@ -276,7 +279,7 @@ describe('contention: wait queues, hand-off and wake-up (3 nodes)', () => {
     const waitedMs = performance.now() - releasedAt;
     expect(waitedMs).toBeGreaterThanOrEqual(350);
     expect(waitedMs).toBeLessThan(400 + 2_000);
-    expect(await bed.probe.values('c:5')).toEqual([lock.value, lock.value, lock.value]);
+    await untilHeldEverywhere('c:5', lock.value);
     await doomed.quit();
     await crashed;
   });
@@ -288,7 +291,7 @@ describe('contention: wait queues, hand-off and wake-up (3 nodes)', () => {
     await holder.release();
     const lock = await waiting;
     expect(lock.fencingToken).toBeGreaterThan(holder.fencingToken!);
-    expect(await queued('c:6')).toEqual([0, 0, 0]);
+    await untilQueued('c:6', 0);
   });
 
   it('wakes a waiter for several resources when one of them goes free', async () => {
@@ -298,7 +301,7 @@ describe('contention: wait queues, hand-off and wake-up (3 nodes)', () => {
     await untilSubscribed('c:7a:redlock:released');
     await holder.release();
     const lock = await waiting;
-    expect(await bed.probe.values('c:7b')).toEqual([lock.value, lock.value, lock.value]);
+    await untilHeldEverywhere('c:7b', lock.value);
   });
 
   it('falls back to the retry delay when notices are lost', async () => {
@@ -316,7 +319,7 @@ describe('contention: wait queues, hand-off and wake-up (3 nodes)', () => {
     await holder.release();
     const lock: Lock = await waiting;
     expect(lock.attempts).toBeGreaterThanOrEqual(2);
-    expect(await bed.probe.values('c:8')).toEqual([lock.value, lock.value, lock.value]);
+    await untilHeldEverywhere('c:8', lock.value);
   });
 
   it('unsubscribes a channel about a second after its last waiter is done', async () => {
