@@ -279,7 +279,10 @@ describe('contention: wait queues, hand-off and wake-up (3 nodes)', () => {
     const waitedMs = performance.now() - releasedAt;
     expect(waitedMs).toBeGreaterThanOrEqual(350);
     expect(waitedMs).toBeLessThan(400 + 2_000);
-    await untilHeldEverywhere('c:5', lock.value);
+    // Granted by its own attempt once the key lapsed: on a quorum at least (on one node the
+    // key may have lapsed a moment after that attempt came).
+    const holders = (await bed.probe.values('c:5')).filter((value) => value === lock.value);
+    expect(holders.length).toBeGreaterThanOrEqual(2);
     await doomed.quit();
     await crashed;
   });
