@@ -78,6 +78,7 @@ export async function acquireWithRetries(
   let mayHold = false;
   /** Whether an attempt may have queued this waiter on some node. */
   let joined = false;
+  // A hand-off can follow a queued waiter's first attempt at once: it listens before sending.
   if (waiter?.queues) waiter.listen();
   try {
     for (let attempt = 1; ; attempt++) {

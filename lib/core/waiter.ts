@@ -56,7 +56,7 @@ export class Waiter {
     value: string,
   ) {
     this.value = value;
-    this.member = waiterMember(value, settings.handOffTtlMs ?? 0, settings.inbox);
+    this.member = this.memberOf(value);
     this.priority = Date.now();
     this.valueSentAt = monotonicNow();
   }
@@ -76,7 +76,7 @@ export class Waiter {
     }
     for (const node of this.settings.nodes) {
       for (const resource of this.settings.resources) {
-        const channel = releaseChannel(node.keyPrefix, resource);
+        const channel = this.channel(node, resource);
         const stop = node.notices?.listen(channel, (message) => this.onNotice(node, message));
         if (stop) this.channelStops.push(stop);
       }
@@ -116,7 +116,7 @@ export class Waiter {
   renew(sentAt: number): { previousMember: string } {
     const previousMember = this.member;
     this.value = newLockValue();
-    this.member = waiterMember(this.value, this.settings.handOffTtlMs ?? 0, this.settings.inbox);
+    this.member = this.memberOf(this.value);
     this.valueSentAt = sentAt;
     this.handedBy.clear();
     if (this.listening) this.listenForValue();
@@ -135,8 +135,8 @@ export class Waiter {
    * have been silent for `delayMs`, and not past `latestAt` (monotonic ms). While others that
    * it hears of (waiters of its own instance) are served, notices keep coming and the fallback
    * attempt is put off; a lost notice of this waiter's own turn is followed by silence, so it
-   * costs at most one delay. Rejects with the
-   * reason of the first of `signals` to abort. Leaves no timer or listener behind.
+   * costs at most one delay. Rejects with the reason of the first of `signals` to abort.
+   * Leaves no timer or listener behind.
    */
   wait(
     delayMs: number,
@@ -199,6 +199,11 @@ export class Waiter {
       }
     }
     return last;
+  }
+
+  /** Its queue member under `value`. */
+  private memberOf(value: string): string {
+    return waiterMember(value, this.settings.handOffTtlMs ?? 0, this.settings.inbox);
   }
 
   /** Where it hears of `resource` on `node`: its instance's inbox if it queues. */
