@@ -21,6 +21,22 @@ app.post(
 );
 // #endregion
 
+// #region express-abort
+import { setTimeout as delay } from 'node:timers/promises';
+import type { RequestLock } from 'nestjs-redlock/express';
+
+app.post(
+  '/orders/:id/ship',
+  lockMiddleware({ redlock, key: 'order:<params.id>' }),
+  async (req, res) => {
+    const { signal } = (req as typeof req & { lock: RequestLock }).lock;
+    await delay(100, undefined, { signal }).catch(() => undefined); // work that honours `signal`
+    if (signal.aborted) return void res.end(); // the client went away: stop; this lets the lock go
+    res.json({ shipped: req.params.id });
+  },
+);
+// #endregion
+
 // #region nest-interceptor
 import { Controller, Param, Post, UseInterceptors } from '@nestjs/common';
 import { LockInterceptor, LockRoute } from 'nestjs-redlock';

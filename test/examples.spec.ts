@@ -42,6 +42,7 @@ describe('the README examples', () => {
       'acquire-release',
       'nest-module',
       'express',
+      'express-abort',
       'nest-interceptor',
       'fencing',
       'health',
@@ -71,6 +72,8 @@ describe('the README examples', () => {
         request(http.app).post('/orders/1/pay'),
       ]);
       expect([first.status, second.status].sort()).toEqual([200, 423]);
+      const shipped = await request(http.app).post('/orders/1/ship');
+      expect(shipped.body).toEqual({ shipped: '1' });
     } finally {
       await http.shutdown();
     }

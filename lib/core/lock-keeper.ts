@@ -12,12 +12,19 @@ export interface KeeperHost {
  * validity falls below the threshold, retries an extension that failed for want of nodes while
  * validity remains, and aborts `signal` (with a `LockLostError`) the moment the lock can no
  * longer be guaranteed, whether it was found gone or simply ran out of validity.
+ *
+ * When the holder is told to stop ({@link giveUp}: its caller went away), the signal aborts
+ * with that reason and extending stops, but the lock is not released: the work may still be
+ * running. It then lapses by its ttl unless the work settles first.
  */
 export class LockKeeper {
   private readonly controller = new AbortController();
   private extendTimer: NodeJS.Timeout | undefined;
   private expiryTimer: NodeJS.Timeout | undefined;
   private inFlight: Promise<unknown> | undefined;
+  /** No more extensions: stopped, lost, or given up. */
+  private extending = true;
+  /** Nothing more at all: the expiry is not watched either. */
   private stopped = false;
 
   constructor(
@@ -30,37 +37,56 @@ export class LockKeeper {
     this.schedule();
   }
 
-  /** Aborted, with the reason, once the lock can no longer be guaranteed. */
+  /** Aborted, with the reason, once the lock can no longer be guaranteed or the holder gave up. */
   get signal(): AbortSignal {
     return this.controller.signal;
   }
 
-  /** Aborts the signal with `reason` and stops extending. */
+  /** The lock is gone (lost, or the engine closed): aborts the signal and stops everything. */
   abort(reason: Error): void {
-    this.clearTimers();
     this.stopped = true;
+    this.extending = false;
+    this.clearTimers();
     if (!this.controller.signal.aborted) this.controller.abort(reason);
+  }
+
+  /**
+   * The holder should stop (its caller went away): aborts the signal with `reason` and stops
+   * extending, so that an abandoned lock lapses within its ttl. The expiry is still watched:
+   * the lock is reported lost when its validity runs out before the work settles.
+   */
+  giveUp(reason: unknown): void {
+    if (this.stopped) return;
+    this.extending = false;
+    clearTimeout(this.extendTimer);
+    if (!this.controller.signal.aborted) this.controller.abort(reason);
+  }
+
+  /** The lock's validity changed (an extension, or a failed one that may have shortened it). */
+  validityChanged(): void {
+    if (!this.stopped) this.armExpiry(this.lock.validityMs);
   }
 
   /** Stops extending and waits for an extension already under way. */
   async stop(): Promise<void> {
     this.stopped = true;
+    this.extending = false;
     this.clearTimers();
     await this.inFlight;
   }
 
   private schedule(): void {
-    this.clearTimers();
     if (this.stopped) return;
     const validityMs = this.lock.validityMs;
-    this.expiryTimer = setTimeout(() => this.expire(), validityMs);
-    this.expiryTimer.unref();
+    this.armExpiry(validityMs);
+    clearTimeout(this.extendTimer);
+    if (!this.extending) return;
     this.extendTimer = setTimeout(() => this.extend(), Math.max(0, validityMs - this.thresholdMs));
     this.extendTimer.unref();
   }
 
   private extend(): void {
-    if (this.stopped) return;
+    if (!this.extending) return;
     this.inFlight = this.host.extend(this.lock, this.ttlMs).then(
       () => this.schedule(),
       (error: unknown) => {
@@ -69,8 +95,10 @@ export class LockKeeper {
           this.abort(error);
           return;
         }
+        if (!this.extending) return;
         // Too few nodes answered; the lock may still be held. Try again while it is valid:
-        // the expiry timer, still armed, aborts the signal if that never succeeds.
+        // the expiry timer (armed anew by the engine, since the failed extension may have
+        // shortened the validity) aborts the signal if that never succeeds.
         const retryInMs = Math.min(this.retryDelayMs, Math.max(0, this.lock.validityMs - 1));
         this.extendTimer = setTimeout(() => this.extend(), retryInMs);
         this.extendTimer.unref();
@@ -78,11 +106,19 @@ export class LockKeeper {
     );
   }
 
+  private armExpiry(validityMs: number): void {
+    clearTimeout(this.expiryTimer);
+    this.expiryTimer = setTimeout(() => this.expire(), validityMs);
+    this.expiryTimer.unref();
+  }
+
   private expire(): void {
     if (this.stopped) return;
     const error = new LockLostError(
       this.lock.resources,
-      'it expired before it could be extended (too few nodes answered in time)',
+      this.extending
+        ? 'it expired before it could be extended (too few nodes answered in time)'
+        : 'it expired after its holder was told to stop, before the holder settled',
     );
     this.host.markLost(this.lock, error);
     this.abort(error);

@@ -9,6 +9,8 @@ export interface LockState {
   status: 'held' | 'released' | 'lost';
   /** Called once if the lock is found lost (set by `using()`). */
   onLost?: (error: LockLostError) => void;
+  /** Called when `expiresAt` changes after an extension, failed or not (set by `using()`). */
+  onValidityChanged?: () => void;
   /**
    * The holder's member in the resource's wait queues, if it waited there: a node that has not
    * yet handed it the key may still list it, and the release removes it.

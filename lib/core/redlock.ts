@@ -234,8 +234,16 @@ export class Redlock extends EventEmitter<RedlockEvents> {
     const expiresAt = validUntil(startedAt, ttlMs, this.options.driftFactor);
     if (tally.yes >= this.quorum && expiresAt > monotonicNow() && state.status === 'held') {
       state.expiresAt = expiresAt;
+      state.onValidityChanged?.();
       this.emit('extended', lock);
       return lock;
+    }
+    // A failed extension may still have landed, now or later, on the nodes that did not
+    // answer in time: with a shorter ttl, it shortened the keys there. The lock is only as
+    // valid as the shorter of the two.
+    if (expiresAt < state.expiresAt) {
+      state.expiresAt = expiresAt;
+      state.onValidityChanged?.();
     }
     if (tally.failures.length > this.nodes.length - this.quorum) {
       throw new QuorumUnavailableError('extend', lock.resources, this.quorum, tally.failures, 1);
@@ -249,6 +257,11 @@ export class Redlock extends EventEmitter<RedlockEvents> {
    * Acquires `resources`, runs `routine`, and releases them when it settles (also when it
    * throws), extending the lock meanwhile. `signal` aborts, with a `LockLostError` as its
    * reason, the moment the lock can no longer be guaranteed: stop writing then.
+   *
+   * `options.signal` stops the wait for the lock. Aborted once the routine runs, it aborts the
+   * routine's `signal` with the same reason and stops extending the lock, which stays held
+   * until the routine settles (or lapses after its validity, if the routine outlives it): the
+   * lock is never released while the routine may still run.
    *
    * @example
    * const total = await redlock.using(['account:1', 'account:2'], 5_000, async (signal, lock) => {
@@ -273,10 +286,19 @@ export class Redlock extends EventEmitter<RedlockEvents> {
     const keeper = new LockKeeper(this, lock, ttlMs, threshold, this.options.retryDelayMs);
     const state = lockState(lock);
     state.onLost = (error) => keeper.abort(error);
+    state.onValidityChanged = () => keeper.validityChanged();
     this.keepers.add(keeper);
+    // Aborted while the routine runs: the routine is told (its signal aborts with the same
+    // reason) and the lock is no longer extended, but it is held until the routine settles or
+    // its validity runs out. Releasing it now could let another holder in beside a routine
+    // that has not stopped yet.
+    const signal = options?.signal;
+    const giveUp = () => keeper.giveUp(signal?.reason);
+    signal?.addEventListener('abort', giveUp, { once: true });
     try {
       return await routine(keeper.signal, lock);
     } finally {
+      signal?.removeEventListener('abort', giveUp);
       this.keepers.delete(keeper);
       await keeper.stop();
       await this.release(lock);

@@ -6,7 +6,9 @@ import {
   lockErrorResponse,
   type LockHttpOptions,
 } from '../http/lock-error-response.js';
-import { responseClosed, type RawResponse, type RequestLock } from '../http/lock-http-types.js';
+import { RequestAbortedError } from '../core/errors/index.js';
+import type { RawResponse, RequestLock } from '../http/lock-http-types.js';
+import { RequestHold } from '../http/request-hold.js';
 import { requestKeyResolver, type RequestLike } from '../keys/request-key-template.js';
 
 /** Anything with the engine's `using()`: a core `Redlock` or Nest's `RedlockService`. */
@@ -41,8 +43,11 @@ export type Next = (error?: unknown) => void;
 
 /**
  * Express middleware (4 and 5) that holds a distributed lock while a request is handled:
- * acquired before the route runs, extended meanwhile, released when the response closes
- * (finished, failed, or aborted by the client). A lock held elsewhere answers 423 Locked with
+ * acquired before the route runs, extended meanwhile, released when the handler ends the
+ * response (`send`, `json`, `end`, a pipe). A client that hangs up first aborts `req.lock.signal`
+ * (with `RequestAbortedError`) and stops the extensions, but does not release the lock: it is
+ * held until the handler ends the response or, if it never does, until its ttl runs out. A
+ * request still waiting for its lock then stops waiting; its handler never runs. A lock held elsewhere answers 423 Locked with
  * `Retry-After`; a request without a value the key needs answers 400; too few Redis nodes
  * answer 423 (or `unavailableStatus`). The route sees the lock as `req.lock`.
  *
@@ -75,19 +80,26 @@ export function lockMiddleware(options: LockMiddlewareOptions) {
       answerOrPass(error, response, next, httpOptions);
       return;
     }
+    // Express cannot tell when a handler is done, only when it ends the response: the lock is
+    // held until then, or, once the client went away, until it lapses.
+    const hold = new RequestHold(response, resources);
     redlock
       .using(
         resources,
         ttlMs,
         (signal, lock) => {
           (request as { lock?: RequestLock }).lock = { lock, signal };
-          const closed = responseClosed(response);
           next();
-          return closed;
+          return hold.holdUntil(hold.ended, lock);
         },
-        acquireOptions,
+        { ...acquireOptions, signal: hold.signal },
       )
-      .catch((error: unknown) => answerOrPass(error, response, next, httpOptions));
+      .catch((error: unknown) => {
+        // The client went away while the request waited: nobody is left to answer.
+        if (error instanceof RequestAbortedError) return;
+        answerOrPass(error, response, next, httpOptions);
+      })
+      .finally(() => hold.dispose());
   };
 }
 

@@ -4,7 +4,11 @@ import type { Lock } from '../core/lock.js';
 export interface RequestLock {
   /** The lock held for this request. */
   readonly lock: Lock;
-  /** Aborted, with a `LockLostError`, once the lock can no longer be guaranteed. */
+  /**
+   * Aborted once the handler should stop: with a `LockLostError` when the lock can no longer be
+   * guaranteed, with a `RequestAbortedError` when the client went away (the lock is then held
+   * until the handler ends the response, or lapses after its ttl).
+   */
   readonly signal: AbortSignal;
 }
 
@@ -20,16 +24,8 @@ export interface RawResponse {
   readonly destroyed?: boolean;
   /** Sets a header before the head goes out. */
   setHeader(name: string, value: string): unknown;
-  /** Sends the body and ends the response. */
+  /** Sends the body and ends the response. The HTTP layers wrap it to see the handler finish. */
   end(body?: string): unknown;
-  /** Called once when the response closes, finished or aborted. */
+  /** Called once when the response closes: finished, or the client went away. */
   once(event: 'close', listener: () => void): unknown;
-}
-
-/** Resolves when `response` closes (finished, failed or aborted by the client). */
-export function responseClosed(response: RawResponse): Promise<void> {
-  return new Promise((resolve) => {
-    if (response.destroyed || response.writableEnded) resolve();
-    else response.once('close', resolve);
-  });
 }

@@ -8,15 +8,21 @@ import {
 import { Reflector } from '@nestjs/core';
 import { catchError, Observable, throwError } from 'rxjs';
 import { lockErrorResponse, type LockHttpOptions } from '../http/lock-error-response.js';
-import { responseClosed, type RawResponse, type RequestLock } from '../http/lock-http-types.js';
+import { RequestAbortedError } from '../core/errors/index.js';
+import type { RawResponse, RequestLock } from '../http/lock-http-types.js';
+import { RequestHold } from '../http/request-hold.js';
 import type { RequestLike } from '../keys/request-key-template.js';
 import { LOCK_ROUTE_METADATA, type LockRouteMetadata } from './lock-route.decorator.js';
 import { RedlockService } from './redlock.service.js';
 
 /**
  * Holds the lock that `@LockRoute()` declares while a request is handled: acquired before the
- * handler, extended meanwhile, released when the response closes (after success, an error, a
- * stream, or a client abort). Answers 423 Locked with `Retry-After` when the lock is held
+ * handler, extended meanwhile, released once the handler's observable has settled and the
+ * response has ended (a streamed body included). A client that hangs up first aborts the
+ * lock's signal (`req.lock.signal`, `RedlockService.current().signal`) with
+ * `RequestAbortedError` and stops the extensions; the lock is still held until the handler
+ * settles, or lapses after its ttl. A request still waiting for its lock stops waiting, and its
+ * handler never runs. Answers 423 Locked with `Retry-After` when the lock is held
  * elsewhere, 400 when the request lacks a key value, and 423 (or `unavailableStatus`) when too
  * few Redis nodes answer; lock errors thrown by the handler (e.g. from `@WithLock`) are
  * answered the same way. Use it per route, per controller, or globally (`APP_INTERCEPTOR`).
@@ -63,6 +69,7 @@ export class LockInterceptor implements NestInterceptor {
       }
       const { ttlMs, unavailableStatus: _ignored, ...acquireOptions } = route.options;
       void _ignored;
+      const hold = new RequestHold(reply.raw ?? reply, resources);
       let handling: { unsubscribe(): void } | undefined;
       this.redlock
         .using(
@@ -70,16 +77,46 @@ export class LockInterceptor implements NestInterceptor {
           ttlMs,
           (signal, lock) => {
             request.lock = { lock, signal };
-            const closed = responseClosed(reply.raw ?? reply);
-            handling = next.handle().pipe(catchError(answer)).subscribe(subscriber);
-            return closed;
+            // Held until the handler's observable settles and the response it produced has
+            // ended (a streamed body too), or the client went away; not merely until the
+            // response closes, which a client that hangs up does while the handler runs.
+            const handled = new Promise<void>((settle) => {
+              handling = next
+                .handle()
+                .pipe(catchError(answer))
+                .subscribe({
+                  next: (value) => subscriber.next(value),
+                  error: (error: unknown) => {
+                    subscriber.error(error);
+                    settle();
+                  },
+                  complete: () => {
+                    subscriber.complete();
+                    settle();
+                  },
+                });
+            });
+            return hold.holdUntil(
+              handled.then(() => hold.endedOrClosed),
+              lock,
+            );
           },
-          acquireOptions,
+          { ...acquireOptions, signal: hold.signal },
         )
         .catch((error: unknown) => {
-          if (!handling) answer(error).subscribe(subscriber);
-        });
+          if (handling) return;
+          // The client went away while the request waited: answer quietly (nobody reads it).
+          if (error instanceof RequestAbortedError) {
+            subscriber.error(new HttpException(error.message, CLIENT_CLOSED_REQUEST));
+          } else {
+            answer(error).subscribe(subscriber);
+          }
+        })
+        .finally(() => hold.dispose());
       return () => handling?.unsubscribe();
     });
   }
 }
+
+/** The status nginx logs for a client that closed the request first; nobody receives it. */
+const CLIENT_CLOSED_REQUEST = 499;

@@ -12,7 +12,6 @@ import {
   type INestApplication,
 } from '@nestjs/common';
 import { Test } from '@nestjs/testing';
-import type { AddressInfo } from 'node:net';
 import { PassThrough } from 'node:stream';
 import request from 'supertest';
 import {
@@ -24,7 +23,6 @@ import {
   lockMiddleware,
   type RequestLock,
 } from '../../lib/index.js';
-import { abortWhileLocked } from '../support/client-abort.js';
 import { expectSecondLocked } from '../support/concurrent-requests.js';
 import { eventually } from '../support/eventually.js';
 import { NodeProbe } from '../support/node-probe.js';
@@ -134,17 +132,6 @@ describe('LockInterceptor on a Nest app over Express (3 real nodes)', () => {
     expect(statuses).toEqual([201, 201]);
     await request(server).post('/orders/4/pay').send({ ms: 1, fail: true }).expect(500);
     await request(server).post('/orders/4/pay').send({ ms: 1 }).expect(201);
-  });
-
-  it('releases when the client aborts', async () => {
-    await abortWhileLocked(
-      (app.getHttpServer().address() as AddressInfo).port,
-      '/orders/5/pay',
-      { ms: 2_000 },
-      probe,
-      'order:5',
-      3,
-    );
   });
 
   it('holds the lock until a streamed response (StreamableFile) ends', async () => {

@@ -1,11 +1,9 @@
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
 import express from 'express';
 import type { Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import request from 'supertest';
 import { Redlock } from 'nestjs-redlock/core';
 import { lockMiddleware, type RequestLock } from 'nestjs-redlock/express';
-import { abortWhileLocked } from '../support/client-abort.js';
 import { expectSecondLocked } from '../support/concurrent-requests.js';
 import { eventually } from '../support/eventually.js';
 import { NodeProbe } from '../support/node-probe.js';
@@ -100,17 +98,6 @@ describe('lockMiddleware in a plain Express app (3 real nodes)', () => {
     await request(server).post('/orders/5/pay?ms=1&fail=1').expect(500);
     await request(server).post('/orders/5/pay?ms=1').expect(200);
     await eventually(async () => expect(await probe.values('order:5')).toEqual([null, null, null]));
-  });
-
-  it('releases when the client aborts', async () => {
-    await abortWhileLocked(
-      (server.address() as AddressInfo).port,
-      '/orders/6/pay?ms=2000',
-      {},
-      probe,
-      'order:6',
-      3,
-    );
   });
 
   it('answers 400 when the request lacks a key value, and takes no lock', async () => {

@@ -7,3 +7,4 @@ export * from './redlock-closed.error.js';
 export * from './node.error.js';
 export * from './invalid-lock-key.error.js';
 export * from './stale-fencing-token.error.js';
+export * from './request-aborted.error.js';

@@ -9,7 +9,8 @@ export type LockErrorCode =
   | 'NODE_NOT_READY'
   | 'NODE_RESTARTED'
   | 'STALE_FENCING_TOKEN'
-  | 'INVALID_LOCK_KEY';
+  | 'INVALID_LOCK_KEY'
+  | 'REQUEST_ABORTED';
 
 /**
  * The base class of every lock error. Branch on `code` rather than on `instanceof` when the
