@@ -5,6 +5,7 @@ import {
   type FailedAttempt,
   type QueueSpot,
 } from './acquire-attempt.js';
+import { MAX_TIMER_MS } from './arguments.js';
 import { monotonicNow, validUntil } from './clock.js';
 import { ResourceLockedError } from './errors/index.js';
 import { Lock, lockState } from './lock.js';
@@ -110,8 +111,10 @@ export async function acquireWithRetries(
         mayHold = joined;
       }
 
-      const delayMs =
-        settings.retryDelayMs + Math.floor(Math.random() * (settings.retryJitterMs + 1));
+      const delayMs = Math.min(
+        settings.retryDelayMs + Math.floor(Math.random() * (settings.retryJitterMs + 1)),
+        MAX_TIMER_MS,
+      );
       if (waiter === undefined) {
         await sleep(Math.min(delayMs, remainingMs), signals);
         continue;

@@ -1,3 +1,5 @@
+import { InvalidLockKeyError, RESERVED_NAMESPACE } from './errors/invalid-lock-key.error.js';
+
 /**
  * Argument checks shared by the engine's entry points. Each throws a `TypeError` or
  * `RangeError` that names the argument, before any network call.
@@ -25,6 +27,7 @@ export function toResourceList(resources: unknown): readonly string[] {
     if (resource.length === 0) {
       throw new RangeError(`Expected ${name} to be a non-empty string`);
     }
+    if (resource.includes(RESERVED_NAMESPACE)) throw InvalidLockKeyError.reserved(resource, name);
     const bytes = Buffer.byteLength(resource, 'utf8');
     if (bytes > MAX_RESOURCE_BYTES) {
       throw new RangeError(
@@ -35,11 +38,28 @@ export function toResourceList(resources: unknown): readonly string[] {
   return Object.freeze([...new Set(list as string[])]);
 }
 
-/** A whole number of milliseconds, at least 1 (a lock's time to live). */
+/**
+ * The longest delay a Node.js timer can wait (2^31 − 1 ms, about 24.8 days): a longer one
+ * fires after 1 ms. Ttls and delays are bounded by it.
+ */
+export const MAX_TIMER_MS = 2_147_483_647;
+
+/** A whole number of milliseconds, at least 1 and at most {@link MAX_TIMER_MS} (a lock's ttl). */
 export function assertTtl(name: string, value: unknown): asserts value is number {
   if (typeof value !== 'number' || !Number.isInteger(value) || value <= 0) {
     throw new RangeError(
       `Expected \`${name}\` to be a positive integer number of milliseconds, got ${show(value)}`,
+    );
+  }
+  assertAtMostTimer(name, value);
+}
+
+/** At most {@link MAX_TIMER_MS}: a value that a timer will wait for. */
+export function assertAtMostTimer(name: string, value: number): void {
+  if (value > MAX_TIMER_MS) {
+    throw new RangeError(
+      `Expected \`${name}\` to be at most ${MAX_TIMER_MS} ms (2^31 − 1, about 24.8 days, the ` +
+        `longest a timer can wait), got ${show(value)}`,
     );
   }
 }

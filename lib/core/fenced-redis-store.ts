@@ -1,5 +1,5 @@
 import type { Cluster, Redis } from 'ioredis';
-import { StaleFencingTokenError } from './errors/index.js';
+import { InvalidLockKeyError, RESERVED_NAMESPACE, StaleFencingTokenError } from './errors/index.js';
 import { FENCED_ACCESS_SCRIPT } from './scripts.js';
 
 /** The suffix of the key in which a {@link FencedRedisStore} keeps a key's highest token. */
@@ -63,6 +63,7 @@ export class FencedRedisStore {
     if (typeof key !== 'string' || key.length === 0) {
       throw new TypeError('Expected `key` to be a non-empty string');
     }
+    if (key.includes(RESERVED_NAMESPACE)) throw InvalidLockKeyError.reserved(key, '`key`');
     if (typeof token !== 'bigint' || token < 0n) {
       throw new TypeError(
         `Expected \`token\` to be a lock's fencingToken (a bigint ≥ 0), got ${typeof token === 'bigint' ? token : typeof token}` +

@@ -10,7 +10,7 @@ export {
 } from './options.js';
 export { Redlock, type RedlockEvents } from './redlock.js';
 export { parseRedisUrl, type RedisNodeSpec } from './redis-node.js';
-export { MAX_RESOURCE_BYTES } from './arguments.js';
+export { MAX_RESOURCE_BYTES, MAX_TIMER_MS } from './arguments.js';
 export { fencingCounterKey } from './fencing-counter-key.js';
 export { FencedRedisStore, FENCE_SEEN_SUFFIX } from './fenced-redis-store.js';
 export type { NodeHealth, RedlockHealth } from './redlock-health.js';

@@ -1,4 +1,5 @@
 import {
+  assertAtMostTimer,
   assertBoolean,
   assertDuration,
   assertInteger,
@@ -143,6 +144,7 @@ export function resolveRedlockOptions(
   }
   assertRetryOptions(resolved, '');
   assertInteger('nodeTimeoutMs', resolved.nodeTimeoutMs, 1);
+  assertAtMostTimer('nodeTimeoutMs', resolved.nodeTimeoutMs);
   assertNonNegative('autoExtendThresholdMs', resolved.autoExtendThresholdMs);
   assertBoolean('fencing', resolved.fencing);
   assertInteger('restartDelayMs', resolved.restartDelayMs, 0);
@@ -173,9 +175,11 @@ function assertRetryOptions(options: RetryOptions, prefix: string): void {
     assertInteger(`${prefix}retryCount`, options.retryCount, -1);
   if (options.retryDelayMs !== undefined) {
     assertNonNegative(`${prefix}retryDelayMs`, options.retryDelayMs);
+    assertAtMostTimer(`${prefix}retryDelayMs`, options.retryDelayMs);
   }
   if (options.retryJitterMs !== undefined) {
     assertNonNegative(`${prefix}retryJitterMs`, options.retryJitterMs);
+    assertAtMostTimer(`${prefix}retryJitterMs`, options.retryJitterMs);
   }
   if (options.waitMs !== undefined) assertDuration(`${prefix}waitMs`, options.waitMs);
 }

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { Redlock } from '../../lib/index.js';
+import { FencedRedisStore, InvalidLockKeyError, Redlock } from '../../lib/index.js';
 import { NodeProbe } from '../support/node-probe.js';
 import { RedisServer } from '../support/redis-nodes.js';
 
@@ -88,6 +88,12 @@ describe('bad arguments', () => {
     ],
     ['waitMs < 0', () => new Redlock(['redis://a'], { waitMs: -1 }), RangeError, /`waitMs`/],
     [
+      'nodeTimeoutMs past a timer',
+      () => new Redlock(['redis://a'], { nodeTimeoutMs: 2 ** 31 }),
+      RangeError,
+      /`nodeTimeoutMs` to be at most 2147483647/,
+    ],
+    [
       'nodeTimeoutMs 0',
       () => new Redlock(['redis://a'], { nodeTimeoutMs: 0 }),
       RangeError,
@@ -137,6 +143,8 @@ describe('bad arguments', () => {
     ['ttl Infinity', 'a', Infinity, undefined, RangeError, /`ttlMs`/],
     ['ttl not an integer', 'a', 1.5, undefined, RangeError, /`ttlMs`/],
     ['ttl a string', 'a', '1000', undefined, RangeError, /`ttlMs`/],
+    ['ttl past a timer (2^31 ms)', 'a', 2 ** 31, undefined, RangeError, /at most 2147483647 ms/],
+    ['retryDelayMs past a timer', 'a', 1_000, { retryDelayMs: 2 ** 31 }, RangeError, /at most/],
     ['retryCount -2', 'a', 1_000, { retryCount: -2 }, RangeError, /`options.retryCount`/],
     ['waitMs NaN', 'a', 1_000, { waitMs: NaN }, RangeError, /`options.waitMs`/],
     ['a non-signal', 'a', 1_000, { signal: 'stop' }, TypeError, /`options.signal`/],
@@ -149,6 +157,36 @@ describe('bad arguments', () => {
     await expect(attempt).rejects.toThrow(type);
     await expect(attempt).rejects.toThrow(message);
     expect(await probe.calls('evalsha')).toEqual(before);
+  });
+
+  it.each([
+    ['a queue', 'x:redlock:waiters'],
+    ['a fencing counter', 'x:redlock:fence'],
+    ['a list with one', ['y', 'x:redlock:deadlines']],
+  ])(
+    'refuses %s of another resource as a resource name, with InvalidLockKeyError',
+    async (_, resources) => {
+      const before = await probe.calls('evalsha');
+      const attempt = redlock.acquire(resources, 1_000);
+      await expect(attempt).rejects.toBeInstanceOf(InvalidLockKeyError);
+      await expect(attempt).rejects.toThrow(/":redlock:"/);
+      expect(await probe.calls('evalsha')).toEqual(before);
+    },
+  );
+
+  it('refuses a reserved name in a FencedRedisStore, whose keys may share the lock nodes', async () => {
+    const store = new FencedRedisStore(probe.at(0));
+    await probe.at(0).set('x:redlock:fence', '41');
+    await expect(store.set('x:redlock:fence', '0', 1n)).rejects.toBeInstanceOf(InvalidLockKeyError);
+    expect(await probe.at(0).get('x:redlock:fence')).toBe('41');
+  });
+
+  it('holds a lock with the longest ttl a timer allows, without losing it at once', async () => {
+    const lost = await redlock.using('args:long', 2 ** 31 - 1, async (signal) => {
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      return signal.aborted;
+    });
+    expect(lost).toBe(false);
   });
 
   it('accepts a resource of exactly 1024 bytes', async () => {
