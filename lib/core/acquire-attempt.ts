@@ -52,11 +52,13 @@ function mayHaveGranted(tally: Tally<unknown>, nodeCount: number): Promise<boole
 
 /**
  * Where a single-resource attempt stands in the resource's wait queue: its member and
- * priority, or `member: ''` to respect the queue without joining it (a last attempt).
+ * priority, and whether to join the queue when refused (not on a last attempt, which still
+ * respects the queue, and is granted when its own entry is first in line).
  */
 export interface QueueSpot {
   readonly member: string;
   readonly priority: number;
+  readonly join: boolean;
 }
 
 /** One attempt of plain Redlock: the lock, or why there is none. */
@@ -73,7 +75,7 @@ export async function attemptAcquire(
     ? await engine.vote(
         QUEUED_ACQUIRE_SCRIPT,
         queueKeys(keys),
-        [value, ttlMs, spot.member, spot.priority],
+        [value, ttlMs, spot.member, spot.priority, spot.join ? '1' : '0'],
         (reply) => reply === 0,
       )
     : await engine.vote(ACQUIRE_SCRIPT, keys, [value, ttlMs], (reply) => reply === 0);
@@ -109,7 +111,7 @@ export async function attemptFencedAcquire(
     ? await engine.vote<FencedAcquireReply>(
         QUEUED_ACQUIRE_SCRIPT,
         [...queueKeys(keys), keysAndCounters[1]],
-        [value, ttlMs, spot.member, spot.priority],
+        [value, ttlMs, spot.member, spot.priority, spot.join ? '1' : '0'],
         isGrant,
       )
     : await engine.vote<FencedAcquireReply>(

@@ -81,21 +81,28 @@ export async function acquireWithRetries(
   let joined = false;
   // A hand-off can follow a queued waiter's first attempt at once: it listens before sending.
   if (waiter?.queues) waiter.listen();
+  /** Retries used: attempts after a delay or a notice, not the look once subscribed. */
+  let retries = 0;
+  let nextIsRetry = false;
   try {
-    for (let attempt = 1; ; attempt++) {
+    for (;;) {
+      if (nextIsRetry) retries++;
+      // The attempts the caller counts: the first and each retry (a look repeats its number).
+      const attempt = retries + 1;
       const willRetry =
-        (retryCount === -1 || attempt <= retryCount) && deadline - monotonicNow() > 0;
+        (retryCount === -1 || retries < retryCount) && deadline - monotonicNow() > 0;
       waiter?.attempting();
       const attemptStartedAt = monotonicNow();
       const spot: QueueSpot | undefined = waiter?.queues
-        ? { member: willRetry ? waiter.member : '', priority: waiter.priority }
+        ? { member: waiter.member, priority: waiter.priority, join: willRetry }
         : undefined;
       const outcome: Lock | FailedAttempt = fencing
         ? await attemptFencedAcquire(engine, keys, value, ttlMs, attempt, spot)
         : await attemptAcquire(engine, keys, value, ttlMs, attempt, spot);
       // An attempt that may join the queue may have joined on a node that refused it, even
       // when the others granted it the lock; from then on, it may also be handed the key.
-      joined ||= spot !== undefined && spot.member !== '';
+      joined ||= spot?.join === true;
+      nextIsRetry = true;
       if (outcome instanceof Lock) return granted(outcome, waiter, joined);
       waiter?.listen();
       const mayHaveGranted = await outcome.mayHaveGranted;
@@ -127,6 +134,9 @@ export async function acquireWithRetries(
       const heldForMs =
         outcome.error instanceof ResourceLockedError ? outcome.error.retryAfterMs : delayMs;
       const woke = await waiter.wait(Math.min(delayMs, heldForMs), latestAt, signals);
+      // A look taken because the subscriptions just came into effect (notices before them were
+      // missed) is the engine's own: it uses up no retry of the caller's.
+      nextIsRetry = woke !== 'subscribed';
       const handed = woke === 'handed' && handedOver(engine, keys, value, ttlMs, attempt, waiter);
       if (handed) {
         mayHold = false;

@@ -49,8 +49,9 @@ end
  *
  * KEYS: the resource, its waiters, its waiter deadlines[, its fencing counter].
  * ARGV[1]: the lock's value. ARGV[2]: ttl in milliseconds (also the entry's life).
- * ARGV[3]: the waiter's queue member, or '' not to join the queue (a last attempt). ARGV[4]:
- * its priority (when it began to wait).
+ * ARGV[3]: the waiter's queue member (granted when it is first in line). ARGV[4]: its priority
+ * (when it began to wait). ARGV[5]: '1' to join the queue (or renew the entry) when refused,
+ * '0' not to (a last attempt: its entry, if any, still counts as its own place in line).
  */
 export const QUEUED_ACQUIRE_SCRIPT = luaScript(
   'queued acquire',
@@ -69,10 +70,8 @@ if redis.call('set', KEYS[1], value, 'NX', 'PX', ttl) then
   end
   local first, deadline = first_waiter(KEYS[2], KEYS[3], clock())
   if not first or first == member then
-    if member ~= '' then
-      redis.call('zrem', KEYS[2], member)
-      redis.call('zrem', KEYS[3], member)
-    end
+    redis.call('zrem', KEYS[2], member)
+    redis.call('zrem', KEYS[3], member)
     return granted()
   end
   -- Free, but reserved for the first waiter: undo, within the script, so nobody saw it.
@@ -88,7 +87,7 @@ else
     held = math.max(held, 1)
   end
 end
-if member ~= '' then
+if ARGV[5] == '1' then
   enqueue(KEYS[2], KEYS[3], member, ARGV[4], ttl, clock())
 end
 if #KEYS == 4 then

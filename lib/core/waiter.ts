@@ -3,8 +3,12 @@ import { newLockValue } from './lock-value.js';
 import type { RedisNode } from './redis-node.js';
 import { inboxChannel, releaseChannel, waiterMember } from './wait-queue-keys.js';
 
-/** Why a wait ended: a quorum handed the lock over, a notice says to retry, or the delay ran out. */
-export type WaitOutcome = 'handed' | 'woken' | 'timeout';
+/**
+ * Why a wait ended: a quorum handed the lock over, a notice says to retry, the subscriptions
+ * just came into effect (look again, once: notices before them were missed), or the delay ran
+ * out.
+ */
+export type WaitOutcome = 'handed' | 'woken' | 'subscribed' | 'timeout';
 
 /** What a waiter needs to know (internal). */
 export interface WaiterSettings {
@@ -47,7 +51,10 @@ export class Waiter {
   /** Stop listening: for the current value, and for the resources' channels. */
   private valueStops: (() => void)[] = [];
   private readonly channelStops: (() => void)[] = [];
-  private wokenEarly = false;
+  /** A wake-up that came while no wait was under way, for the next wait. */
+  private early: 'woken' | 'subscribed' | undefined;
+  /** Whether the look once subscribed was given (once per acquisition). */
+  private lookedOnSubscribe = false;
   private listening = false;
   private onEvent: ((outcome: WaitOutcome) => void) | undefined;
 
@@ -90,13 +97,14 @@ export class Waiter {
 
   /** Called as an attempt starts: notices before it are moot. */
   attempting(): void {
-    this.wokenEarly = false;
+    this.early = undefined;
   }
 
   /**
    * Makes sure the notices it listens for are subscribed to. When a subscription was not yet
    * in effect, notices published before it were missed: once every one is, the waiter is
-   * woken to look again.
+   * woken (`subscribed`) to look again, once per acquisition, so a subscription that keeps
+   * failing cannot make it spin.
    */
   subscribe(): void {
     const pending: Promise<void>[] = [];
@@ -106,7 +114,9 @@ export class Waiter {
         if (subscribing) pending.push(subscribing);
       }
     }
-    if (pending.length > 0) void Promise.all(pending).then(() => this.signal('woken'));
+    if (pending.length === 0 || this.lookedOnSubscribe) return;
+    this.lookedOnSubscribe = true;
+    void Promise.all(pending).then(() => this.signal('subscribed'));
   }
 
   /**
@@ -144,7 +154,7 @@ export class Waiter {
     signals: readonly (AbortSignal | undefined)[],
   ): Promise<WaitOutcome> {
     if (this.handedByQuorum()) return Promise.resolve('handed');
-    if (this.wokenEarly) return Promise.resolve('woken');
+    if (this.early) return Promise.resolve(this.early);
     return new Promise((resolve, reject) => {
       const aborted = signals.find((signal) => signal?.aborted);
       if (aborted) {
@@ -236,6 +246,7 @@ export class Waiter {
 
   private signal(outcome: WaitOutcome): void {
     if (this.onEvent) this.onEvent(outcome);
-    else if (outcome === 'woken') this.wokenEarly = true;
+    else if (outcome === 'woken') this.early = 'woken';
+    else if (outcome === 'subscribed') this.early ??= 'subscribed';
   }
 }
