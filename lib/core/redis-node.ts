@@ -7,6 +7,7 @@ import { ReleaseNotices } from './release-notices.js';
 import { RestartWatch } from './restart-watch.js';
 import { ALL_SCRIPTS, type LuaScript } from './scripts.js';
 import { UnansweredCommands } from './unanswered-commands.js';
+import { RedlockWarning } from './redlock-warning.js';
 
 /**
  * One Redis node of a Redlock: a `redis://[user:password@]host:port[/db]` or `rediss://` URL,
@@ -17,12 +18,15 @@ import { UnansweredCommands } from './unanswered-commands.js';
 export type RedisNodeSpec = string | RedisOptions | Redis | Cluster;
 
 /**
- * ioredis options of the connections the engine opens. No offline queue: a lock command must
- * not be sent long after its operation was decided. No disconnect grace: ioredis arms a timer
- * for it even when the socket is already gone, which would outlive `quit()` by 2 s.
+ * ioredis options of the connections the engine opens. No offline queue, and no re-sending of
+ * unanswered commands after a reconnection: a lock command must not land long after its
+ * operation was decided (an acquire re-sent after its own clean-up release would leave a stale
+ * key for its whole ttl). No disconnect grace: ioredis arms a timer for it even when the
+ * socket is already gone, which would outlive `quit()` by 2 s.
  */
 const OWNED_CLIENT_DEFAULTS: RedisOptions = Object.freeze({
   enableOfflineQueue: false,
+  autoResendUnfulfilledCommands: false,
   disconnectTimeout: 0,
 });
 
@@ -39,6 +43,8 @@ export interface RedisNodeSettings {
   readonly restartDelayMs: number;
   /** Told when the node is found to have restarted, with how long its votes stay uncounted. */
   readonly onRestart: (node: string, uncountedForMs: number) => void;
+  /** Told of what in the node's set-up weakens the lock (see `RedlockWarning`). */
+  readonly onWarning: (warning: RedlockWarning) => void;
 }
 
 /**
@@ -63,9 +69,20 @@ export class RedisNode {
   private corked = false;
   /** Commands sent on this connection and not yet answered. */
   private readonly unanswered = new UnansweredCommands();
+  /**
+   * Counts the connections: a command sent on an earlier one that closed is no longer awaited
+   * (ioredis drops it, or re-sends it on a caller's client), so its reply, if ever, is not
+   * counted as an answer of this one.
+   */
+  private connection = 0;
   private readonly settings: RedisNodeSettings;
   /** Notices restarts, and keeps the votes of a restarted node out for a while. */
   private readonly restarts: RestartWatch;
+
+  private readonly onClose = () => {
+    this.connection++;
+    this.unanswered.clear();
+  };
 
   private constructor(
     client: Redis | Cluster,
@@ -93,6 +110,23 @@ export class RedisNode {
       if (client.status === 'ready') this.onReady();
     }
     this.firstConnection = this.watchFirstConnection();
+    client.on('close', this.onClose);
+    if (!owned && (client.options as RedisOptions).autoResendUnfulfilledCommands !== false) {
+      // Told on the next tick, so that a listener added right after the constructor hears it.
+      process.nextTick(() =>
+        settings.onWarning(
+          new RedlockWarning(
+            'CLIENT_RESENDS_COMMANDS',
+            label,
+            'this ioredis client re-sends unanswered commands after a reconnection, so a lock ' +
+              'command cut off by a dropped connection can land after its operation was decided ' +
+              '(an acquire after its own clean-up release leaves a stale key for its ttl). Create it with ' +
+              '`autoResendUnfulfilledCommands: false` (and `enableOfflineQueue: false`), or pass a URL or ' +
+              'options and let the engine own the connection.',
+          ),
+        ),
+      );
+    }
   }
 
   /** Makes a node from what the user gave; `index` names it in errors. */
@@ -206,6 +240,7 @@ export class RedisNode {
    */
   async close(): Promise<void> {
     await this.notices?.close();
+    this.client.off('close', this.onClose);
     if (this.owned) await closeConnection(this.client as Redis);
   }
 
@@ -235,13 +270,14 @@ export class RedisNode {
   private send<Reply>(command: () => Promise<unknown>, now: number): Promise<Reply> {
     if (this.unanswered.count > 0) this.coalesceWrites();
     this.unanswered.sent(now);
+    const connection = this.connection;
     return command().then(
       (reply) => {
-        this.unanswered.answered();
+        if (connection === this.connection) this.unanswered.answered();
         return reply as Reply;
       },
       (error: unknown) => {
-        this.unanswered.answered();
+        if (connection === this.connection) this.unanswered.answered();
         throw error;
       },
     );

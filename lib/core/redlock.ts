@@ -24,6 +24,7 @@ import {
 import { collectVotes, type Tally } from './quorum.js';
 import { RedisNode, type RedisNodeSpec } from './redis-node.js';
 import type { RedlockHealth } from './redlock-health.js';
+import type { RedlockWarning } from './redlock-warning.js';
 import { fencingCounterKey } from './fencing-counter-key.js';
 import { EXTEND_SCRIPT, type LuaScript } from './scripts.js';
 import { releaseCall } from './release-call.js';
@@ -45,6 +46,11 @@ export interface RedlockEvents {
    * (see `restartDelayMs`).
    */
   nodeRestarted: [node: string, uncountedForMs: number];
+  /**
+   * Something in a node's set-up weakens the lock (see `RedlockWarning` and its `code`). With
+   * no listener, it goes to `process.emitWarning`, so it is never silent.
+   */
+  warning: [warning: RedlockWarning];
 }
 
 /**
@@ -92,6 +98,7 @@ export class Redlock extends EventEmitter<RedlockEvents> {
         stallAfterMs: this.options.nodeTimeoutMs,
         restartDelayMs: this.options.restartDelayMs,
         onRestart: (node, uncountedForMs) => this.emit('nodeRestarted', node, uncountedForMs),
+        onWarning: (warning) => this.emitWarning(warning),
       }),
     );
     this.hasCluster = this.nodes.some((node) => node.isCluster);
@@ -377,6 +384,11 @@ export class Redlock extends EventEmitter<RedlockEvents> {
     this.heldLocks.delete(lock);
     state.onLost?.(error);
     this.emit('lost', lock, error);
+  }
+
+  private emitWarning(warning: RedlockWarning): void {
+    if (this.listenerCount('warning') > 0) this.emit('warning', warning);
+    else process.emitWarning(warning);
   }
 
   private emitNodeError(error: Error, node: string): void {

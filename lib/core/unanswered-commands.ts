@@ -29,6 +29,12 @@ export class UnansweredCommands {
     }
   }
 
+  /** Forgets every command: the connection closed, and none of them will be answered on it. */
+  clear(): void {
+    this.sentAt.length = 0;
+    this.head = 0;
+  }
+
   /** How long the oldest command has waited at `now`, or 0 if none waits. */
   oldestWaitMs(now: number): number {
     return this.count === 0 ? 0 : now - this.sentAt[this.head];

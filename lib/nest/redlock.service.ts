@@ -62,6 +62,11 @@ export class RedlockService implements OnApplicationShutdown {
       logger?.warn(`${error.message} (${lock.resources.join(', ')})`),
     );
     this.redlock.on('nodeError', (error, node) => logger?.debug?.(`${node}: ${error.message}`));
+    this.redlock.on('warning', (warning) =>
+      warning.code === 'NODE_MAY_EVICT'
+        ? logger?.error(warning.message)
+        : logger?.warn(warning.message),
+    );
   }
 
   /** Acquires `resources` (prefixed); see `Redlock.acquire`. */

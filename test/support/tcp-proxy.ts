@@ -49,6 +49,14 @@ export class TcpProxy {
     this.mode = mode;
   }
 
+  /**
+   * Resets every open connection (the mode stays): a dropped connection, after which the
+   * client reconnects.
+   */
+  reset(): void {
+    for (const socket of this.sockets) socket.destroy();
+  }
+
   /** Stops listening and closes every connection. */
   async close(): Promise<void> {
     for (const socket of this.sockets) socket.destroy();
