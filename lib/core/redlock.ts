@@ -388,7 +388,7 @@ export class Redlock extends EventEmitter<RedlockEvents> {
 
   private emitWarning(warning: RedlockWarning): void {
     if (this.listenerCount('warning') > 0) this.emit('warning', warning);
-    else process.emitWarning(warning);
+    else process.emitWarning(warning.message, { type: warning.name, code: warning.code });
   }
 
   private emitNodeError(error: Error, node: string): void {
