@@ -232,11 +232,15 @@ export class Redlock extends EventEmitter<RedlockEvents> {
       throw error;
     }
     const startedAt = monotonicNow();
+    // The extension re-creates missing keys: a late resend of it (the NOSCRIPT fallback) must
+    // not land after a release, so it is sent only while the lock is still held.
     const tally = await this.vote(
       EXTEND_SCRIPT,
       lock.resources,
       [lock.value, ttlMs],
       (r) => r === 1,
+      false,
+      () => state.status === 'held',
     );
     const expiresAt = validUntil(startedAt, ttlMs, this.options.driftFactor);
     if (tally.yes >= this.quorum && expiresAt > monotonicNow() && state.status === 'held') {
@@ -357,12 +361,14 @@ export class Redlock extends EventEmitter<RedlockEvents> {
     args: readonly (string | number)[],
     isYes: (reply: Reply) => boolean,
     settleAll = false,
+    wanted?: () => boolean,
   ): Promise<Tally<Reply>> {
     return collectVotes({
       nodes: this.nodes,
       quorum: this.quorum,
       timeoutMs: this.options.nodeTimeoutMs,
-      send: (node, stillWanted) => node.run<Reply>(script, keys, args, stillWanted),
+      send: (node, stillWanted) =>
+        node.run<Reply>(script, keys, args, wanted ? () => stillWanted() && wanted() : stillWanted),
       isYes,
       settleAll,
       veto: script.takesHold ? (node) => node.uncountedReason() : undefined,

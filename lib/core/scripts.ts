@@ -51,20 +51,26 @@ return deleted`,
 );
 
 /**
- * Extend, all or nothing: compare-and-pexpire. Only if every key still holds the lock's value
- * are they all given the new ttl; answers 1 if so, 0 if not.
+ * Extend, all or nothing: compare-and-pexpire, re-creating missing keys. Only if every key
+ * holds the lock's value or is missing (the node restarted empty, or the key was evicted or
+ * deleted) are they all given the new ttl, the missing ones set to the value (as SET NX would);
+ * answers 1 if so, 0 if any key holds another value. Re-creating keeps the lock on a majority
+ * through a rolling restart; the engine counts the vote under the same rules as a grant
+ * (a restarted node is vetoed), and only extends a lock that is still valid, so no other holder
+ * can have a quorum meanwhile (docs/correctness.md).
  *
  * KEYS: the resources. ARGV[1]: the lock's value. ARGV[2]: the new ttl in milliseconds.
  */
 export const EXTEND_SCRIPT = script(
   'extend',
   `for i = 1, #KEYS do
-  if redis.call('get', KEYS[i]) ~= ARGV[1] then
+  local current = redis.call('get', KEYS[i])
+  if current and current ~= ARGV[1] then
     return 0
   end
 end
 for i = 1, #KEYS do
-  redis.call('pexpire', KEYS[i], ARGV[2])
+  redis.call('set', KEYS[i], ARGV[1], 'PX', ARGV[2])
 end
 return 1`,
   true,

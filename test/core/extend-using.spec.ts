@@ -38,8 +38,9 @@ describe('extend, using() and lost locks (5 nodes)', () => {
     await cluster.stop();
   });
 
-  const deleteEverywhere = (key: string) =>
-    Promise.all(cluster.servers.map((_, index) => probe.at(index).del(key)));
+  // Taken by another holder everywhere (a key merely missing would be re-created by extend).
+  const takeEverywhere = (key: string) =>
+    Promise.all(cluster.servers.map((_, index) => probe.at(index).set(key, 'intruder')));
 
   it('extends the ttl on the nodes and the validity of the same lock object', async () => {
     const lock = await redlock.acquire('job:1', 1_000);
@@ -131,7 +132,7 @@ describe('extend, using() and lost locks (5 nodes)', () => {
 
   it('using() aborts its signal with LockLostError when the lock is found gone', async () => {
     const reason = await redlock.using('job:8', 400, async (signal) => {
-      await deleteEverywhere('job:8');
+      await takeEverywhere('job:8');
       await new Promise((resolve) => signal.addEventListener('abort', resolve, { once: true }));
       return signal.reason;
     });
