@@ -15,3 +15,4 @@ export { fencingCounterKey } from './fencing-counter-key.js';
 export { FencedRedisStore, FENCE_SEEN_SUFFIX } from './fenced-redis-store.js';
 export type { NodeHealth, RedlockHealth } from './redlock-health.js';
 export { RedlockWarning, type RedlockWarningCode } from './redlock-warning.js';
+export type { EvictingNodes } from './eviction-watch.js';

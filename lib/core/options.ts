@@ -7,6 +7,7 @@ import {
   assertOptionsObject,
   assertSignal,
 } from './arguments.js';
+import type { EvictingNodes } from './eviction-watch.js';
 
 /** Retry settings, engine-wide in {@link RedlockOptions} and per call in {@link AcquireOptions}. */
 export interface RetryOptions {
@@ -82,6 +83,15 @@ export interface RedlockOptions extends RetryOptions {
    * @default 60000
    */
   restartDelayMs?: number;
+  /**
+   * What to do with a node that may evict keys (`maxmemory` set with a `maxmemory-policy` other
+   * than `noeviction`, as on many managed Redis offerings): a lock key evicted while held lets
+   * a second holder in. `'refuse'`: its votes for acquiring or extending do not count
+   * (`NodeMayEvictError`); `'warn'`: they count. A `NODE_MAY_EVICT` warning is emitted either
+   * way. Read at each connection, and again by `health()` while the node may evict.
+   * @default 'refuse'
+   */
+  evictingNodes?: EvictingNodes;
 }
 
 /** Options of one `acquire()` call; they override the instance's retry settings. */
@@ -118,6 +128,8 @@ export const DEFAULT_REDLOCK_OPTIONS = Object.freeze({
   fencing: false,
   /** {@link RedlockOptions.restartDelayMs} */
   restartDelayMs: 60_000,
+  /** {@link RedlockOptions.evictingNodes} */
+  evictingNodes: 'refuse' as EvictingNodes,
 });
 
 /** Options with every default filled in and checked. */
@@ -148,6 +160,11 @@ export function resolveRedlockOptions(
   assertNonNegative('autoExtendThresholdMs', resolved.autoExtendThresholdMs);
   assertBoolean('fencing', resolved.fencing);
   assertInteger('restartDelayMs', resolved.restartDelayMs, 0);
+  if (resolved.evictingNodes !== 'refuse' && resolved.evictingNodes !== 'warn') {
+    throw new TypeError(
+      `Expected \`evictingNodes\` to be 'refuse' or 'warn', got ${JSON.stringify(resolved.evictingNodes)}`,
+    );
+  }
   assertInteger('quorum', resolved.quorum, 1);
   if (resolved.quorum <= nodeCount / 2 || resolved.quorum > nodeCount) {
     throw new RangeError(

@@ -1,5 +1,11 @@
 import { Cluster, Redis, type RedisOptions } from 'ioredis';
-import { NodeNotReadyError, NodeRestartedError, NodeTimeoutError } from './errors/index.js';
+import {
+  NodeMayEvictError,
+  NodeNotReadyError,
+  NodeRestartedError,
+  NodeTimeoutError,
+} from './errors/index.js';
+import { EvictionWatch, type EvictingNodes } from './eviction-watch.js';
 import type { NodeHealth } from './redlock-health.js';
 import { monotonicNow } from './clock.js';
 import { closeConnection } from './close-connection.js';
@@ -45,6 +51,8 @@ export interface RedisNodeSettings {
   readonly onRestart: (node: string, uncountedForMs: number) => void;
   /** Told of what in the node's set-up weakens the lock (see `RedlockWarning`). */
   readonly onWarning: (warning: RedlockWarning) => void;
+  /** What to do with the votes of a node that may evict keys. */
+  readonly evictingNodes: EvictingNodes;
 }
 
 /**
@@ -78,6 +86,8 @@ export class RedisNode {
   private readonly settings: RedisNodeSettings;
   /** Notices restarts, and keeps the votes of a restarted node out for a while. */
   private readonly restarts: RestartWatch;
+  /** Notices a node that may evict keys, and keeps its votes out unless told to count them. */
+  private readonly eviction: EvictionWatch;
 
   private readonly onClose = () => {
     this.connection++;
@@ -93,6 +103,7 @@ export class RedisNode {
     this.client = client;
     this.settings = settings;
     this.restarts = new RestartWatch({ label, ...settings });
+    this.eviction = new EvictionWatch({ label, ...settings });
     this.owned = owned;
     this.label = label;
     this.isCluster =
@@ -165,8 +176,8 @@ export class RedisNode {
    * node restarted less than `restartDelayMs` ago (it may have lost the keys of locks that are
    * still valid), or its identity is still being read after a reconnection.
    */
-  uncountedReason(): NodeRestartedError | undefined {
-    return this.restarts.uncountedReason();
+  uncountedReason(): NodeRestartedError | NodeMayEvictError | undefined {
+    return this.restarts.uncountedReason() ?? this.eviction.uncountedReason();
   }
 
   /**
@@ -223,10 +234,15 @@ export class RedisNode {
       }
       await Promise.race([this.client.ping(), timedOut]);
       const latencyMs = Math.round((monotonicNow() - startedAt) * 100) / 100;
+      // A node found able to evict is read again, so that fixing its policy takes effect.
+      if (this.eviction.mayEvict && !this.isCluster) {
+        const memory = await Promise.race([(this.client as Redis).info('memory'), timedOut]);
+        this.eviction.read(memory);
+      }
       const uncounted = this.uncountedReason();
-      return uncounted
-        ? { node, up: false, latencyMs, error: uncounted.message }
-        : { node, up: true, latencyMs };
+      if (uncounted) return { node, up: false, latencyMs, error: uncounted.message };
+      const warning = this.eviction.healthWarning();
+      return warning ? { node, up: true, latencyMs, warning } : { node, up: true, latencyMs };
     } catch (error) {
       return { node, up: false, error: error instanceof Error ? error.message : String(error) };
     } finally {
@@ -301,7 +317,14 @@ export class RedisNode {
   private onReady(): void {
     const client = this.client as Redis;
     for (const script of ALL_SCRIPTS) client.script('LOAD', script.source).catch(() => undefined);
-    this.restarts.connected(client);
+    // One INFO (server and memory sections among the defaults) tells whether the node
+    // restarted and whether it may evict; its reply comes before any vote sent after it.
+    const info = client.info();
+    this.restarts.connected(info);
+    info.then(
+      (reply) => this.eviction.read(reply),
+      () => undefined, // reported by the restart watch
+    );
   }
 
   private watchFirstConnection(): Promise<void> | undefined {

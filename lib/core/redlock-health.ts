@@ -8,6 +8,8 @@ export interface NodeHealth {
   readonly latencyMs?: number;
   /** Why it is not up. */
   readonly error?: string;
+  /** What weakens the lock on it although it counts (a node that may evict keys). */
+  readonly warning?: string;
 }
 
 /** What `Redlock.health()` finds: each node, and whether a quorum of them is up. */

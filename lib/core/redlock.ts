@@ -99,6 +99,7 @@ export class Redlock extends EventEmitter<RedlockEvents> {
         restartDelayMs: this.options.restartDelayMs,
         onRestart: (node, uncountedForMs) => this.emit('nodeRestarted', node, uncountedForMs),
         onWarning: (warning) => this.emitWarning(warning),
+        evictingNodes: this.options.evictingNodes,
       }),
     );
     this.hasCluster = this.nodes.some((node) => node.isCluster);

@@ -1,4 +1,3 @@
-import type { Redis } from 'ioredis';
 import { monotonicNow } from './clock.js';
 import { NodeRestartedError } from './errors/index.js';
 
@@ -31,13 +30,14 @@ export class RestartWatch {
   constructor(private readonly settings: RestartWatchSettings) {}
 
   /**
-   * Reads the server's run_id and uptime on a connection that just became ready. Its reply
-   * comes before those of the commands sent after it, so no vote is counted unchecked.
+   * Reads the server's run_id and uptime from the INFO sent on a connection that just became
+   * ready. Its reply comes before those of the commands sent after it, so no vote is counted
+   * unchecked.
    */
-  connected(client: Redis): void {
+  connected(info: Promise<string>): void {
     if (this.settings.restartDelayMs <= 0) return;
     this.pending = true;
-    client.info('server').then(
+    info.then(
       (info) => {
         this.pending = false;
         this.identify(info);
@@ -46,7 +46,7 @@ export class RestartWatch {
         // INFO may be renamed or denied by an ACL: restarts then go unnoticed (documented).
         this.pending = false;
         this.settings.onError(
-          new Error(`could not read INFO server to notice restarts: ${String(error)}`),
+          new Error(`could not read INFO to notice restarts: ${String(error)}`),
           this.settings.label,
         );
       },

@@ -8,6 +8,7 @@ export type LockErrorCode =
   | 'NODE_TIMEOUT'
   | 'NODE_NOT_READY'
   | 'NODE_RESTARTED'
+  | 'NODE_MAY_EVICT'
   | 'STALE_FENCING_TOKEN'
   | 'INVALID_LOCK_KEY'
   | 'REQUEST_ABORTED';

@@ -42,3 +42,28 @@ export class NodeRestartedError extends LockError {
     this.node = node;
   }
 }
+
+/**
+ * A node's vote was not counted: it may evict keys (`maxmemory` is set with a policy other than
+ * `noeviction`), so a held lock's key could vanish under memory pressure and be granted again.
+ * Set `maxmemory-policy noeviction` on the node, or use a Redis that holds only locks; or set
+ * `evictingNodes: 'warn'` to count it anyway.
+ */
+export class NodeMayEvictError extends LockError {
+  /** The node, as `host:port`. */
+  readonly node: string;
+  /** The node's `maxmemory-policy`. */
+  readonly policy: string;
+
+  constructor(node: string, policy: string) {
+    super(
+      'NODE_MAY_EVICT',
+      `${node} does not count: it may evict lock keys (maxmemory is set, maxmemory-policy ` +
+        `${policy}). Run \`CONFIG SET maxmemory-policy noeviction\` on it (and in its config ` +
+        "file), or use a Redis for locks only; `evictingNodes: 'warn'` counts it anyway.",
+    );
+    this.name = 'NodeMayEvictError';
+    this.node = node;
+    this.policy = policy;
+  }
+}
