@@ -244,7 +244,19 @@ export class Redlock extends EventEmitter<RedlockEvents> {
       () => state.status === 'held',
     );
     const expiresAt = validUntil(startedAt, ttlMs, this.options.driftFactor);
-    if (tally.yes >= this.quorum && expiresAt > monotonicNow() && state.status === 'held') {
+    const decidedAt = monotonicNow();
+    // The extension re-creates missing keys: one decided after the lock's validity ran out
+    // may have re-created keys that lapsed, and another holder may have come and gone in
+    // between. The lock was not held throughout, so it is lost, whatever the nodes answered.
+    if (state.status === 'held' && state.expiresAt <= decidedAt) {
+      const error = new LockLostError(
+        lock.resources,
+        'it expired while the extension was on its way',
+      );
+      this.emitLost(lock, error);
+      throw error;
+    }
+    if (tally.yes >= this.quorum && expiresAt > decidedAt && state.status === 'held') {
       state.expiresAt = expiresAt;
       state.onValidityChanged?.();
       this.emit('extended', lock);
@@ -307,6 +319,7 @@ export class Redlock extends EventEmitter<RedlockEvents> {
     const signal = options?.signal;
     const giveUp = () => keeper.giveUp(signal?.reason);
     signal?.addEventListener('abort', giveUp, { once: true });
+    if (signal?.aborted) giveUp(); // aborted between the acquire's check and here
     try {
       return await routine(keeper.signal, lock);
     } finally {

@@ -124,8 +124,11 @@ export class ReleaseNotices {
   private connection(): Redis {
     if (this.subscriber) return this.subscriber;
     // Unlike the lock commands, a SUBSCRIBE may wait for the connection: it is only a hint.
+    // A SUBSCRIBE cut off by a reconnection is re-sent (the lock connections turn that off):
+    // otherwise its channel would stay pending for good.
     const subscriber = this.source.duplicate({
       enableOfflineQueue: true,
+      autoResendUnfulfilledCommands: true,
       lazyConnect: false,
       disconnectTimeout: 0,
     });

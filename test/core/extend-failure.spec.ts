@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
-import { QuorumUnavailableError, Redlock } from '../../lib/index.js';
+import { LockLostError, QuorumUnavailableError, Redlock } from '../../lib/index.js';
 import { eventually } from '../support/eventually.js';
 import { TcpProxy } from '../support/tcp-proxy.js';
 import { useRedisNodes } from '../support/test-bed.js';
@@ -49,5 +49,33 @@ describe('a failed extend with a shorter ttl', () => {
     await expect(lock.extend(60_000)).rejects.toBeInstanceOf(QuorumUnavailableError);
     expect(lock.validityMs).toBeGreaterThan(1_000);
     expect(lock.validityMs).toBeLessThanOrEqual(2_000);
+  });
+});
+
+/**
+ * An extension re-creates missing keys, so one that reaches the nodes after the lock's keys
+ * lapsed would succeed there: the holder must still learn that it did not hold the lock
+ * throughout. Every node is 450 ms away each way; the lock's ttl is 400 ms.
+ */
+describe('an extend decided after the lock ran out', () => {
+  const bed = useRedisNodes(3);
+
+  it('rejects with LockLostError, although the nodes re-created the keys', async () => {
+    const proxies = await Promise.all(
+      bed.cluster.servers.map((server) => TcpProxy.start(server.port)),
+    );
+    const holder = new Redlock(
+      proxies.map((proxy) => proxy.url),
+      { retryCount: 0, nodeTimeoutMs: 2_000 },
+    );
+    try {
+      const lock = await holder.acquire('job:late', 400);
+      for (const proxy of proxies) proxy.set({ kind: 'latency', ms: 450 });
+      await expect(lock.extend(5_000)).rejects.toBeInstanceOf(LockLostError);
+      expect(lock.validityMs).toBe(0);
+    } finally {
+      await holder.quit();
+      await Promise.all(proxies.map((proxy) => proxy.close()));
+    }
   });
 });
