@@ -14,6 +14,7 @@ import type { RawResponse } from './lock-http-types.js';
 export class RequestHold {
   private readonly controller = new AbortController();
   private readonly response: RawResponse;
+  private readonly resources: readonly string[];
   private readonly patchedEnd: RawResponse['end'];
   /** `end` as the response had it: its own property (another wrapper's), or its class's. */
   private readonly ownEnd: RawResponse['end'] | undefined;
@@ -33,7 +34,8 @@ export class RequestHold {
     this.ended = new Promise((resolve) => (this.markEnded = resolve));
     this.endedOrClosed = new Promise((resolve) => (this.markClosed = resolve));
     void this.ended.then(this.markClosed);
-    const reason = new RequestAbortedError(typeof resources === 'string' ? [resources] : resources);
+    this.resources = typeof resources === 'string' ? [resources] : resources;
+    const reason = new RequestAbortedError(this.resources);
     const originalEnd = response.end;
     const markEnded = () => this.markEnded();
     this.ownEnd = Object.prototype.hasOwnProperty.call(response, 'end') ? originalEnd : undefined;
@@ -52,6 +54,14 @@ export class RequestHold {
     };
     if (response.destroyed) onClose();
     else response.once('close', onClose);
+  }
+
+  /**
+   * Nobody waits for the handler any more (an outer interceptor unsubscribed, e.g. a timeout),
+   * so its end cannot be seen: treated as a hang-up, the signal aborts and the lock lapses.
+   */
+  abandon(why: string): void {
+    if (!this.signal.aborted) this.controller.abort(new RequestAbortedError(this.resources, why));
   }
 
   /** Aborted, with a `RequestAbortedError`, when the client goes away before the response ends. */

@@ -71,6 +71,7 @@ export class LockInterceptor implements NestInterceptor {
       void _ignored;
       const hold = new RequestHold(reply.raw ?? reply, resources);
       let handling: { unsubscribe(): void } | undefined;
+      let settled = false;
       this.redlock
         .using(
           resources,
@@ -87,10 +88,12 @@ export class LockInterceptor implements NestInterceptor {
                 .subscribe({
                   next: (value) => subscriber.next(value),
                   error: (error: unknown) => {
+                    settled = true;
                     subscriber.error(error);
                     settle();
                   },
                   complete: () => {
+                    settled = true;
                     subscriber.complete();
                     settle();
                   },
@@ -113,7 +116,16 @@ export class LockInterceptor implements NestInterceptor {
           }
         })
         .finally(() => hold.dispose());
-      return () => handling?.unsubscribe();
+      return () => {
+        // Unsubscribed before the handler settled (an outer timeout, say): its end can no
+        // longer be seen, so stop waiting for the lock, or let it lapse, as for a hang-up.
+        if (!settled) {
+          hold.abandon(
+            'The request stopped being handled (unsubscribed) before the handler settled.',
+          );
+        }
+        handling?.unsubscribe();
+      };
     });
   }
 }

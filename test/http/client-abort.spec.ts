@@ -3,6 +3,9 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/glob
 import {
   Controller,
   Injectable,
+  type CallHandler,
+  type ExecutionContext,
+  type NestInterceptor,
   Param,
   Post,
   Query,
@@ -11,6 +14,7 @@ import {
 } from '@nestjs/common';
 import { Test } from '@nestjs/testing';
 import express from 'express';
+import { timeout } from 'rxjs';
 import { request as httpRequest, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import {
@@ -273,10 +277,52 @@ describe('client aborts over HTTP (3 real nodes)', () => {
       }
     }
 
+    /** An outer interceptor that stops waiting for the handler after `?timeoutMs=`. */
+    @Injectable()
+    class TimeoutInterceptor implements NestInterceptor {
+      intercept(context: ExecutionContext, next: CallHandler) {
+        const query = context.switchToHttp().getRequest<{ query: { timeoutMs?: string } }>().query;
+        return next.handle().pipe(timeout(Number(query.timeoutMs ?? 60_000)));
+      }
+    }
+
+    @Controller('slow')
+    @UseInterceptors(TimeoutInterceptor, LockInterceptor)
+    class SlowController {
+      constructor(private readonly redlock: RedlockService) {}
+
+      @Post(':id')
+      @LockRoute('slow:<params.id>', { ttlMs: TTL_MS, retryCount: -1 })
+      async run(@Query('tag') tag: string) {
+        await section.run(tag, this.redlock.current()?.signal);
+        return { done: tag };
+      }
+    }
+
+    it('treats an outer timeout like a hang-up: the signal aborts and the lock lapses', async () => {
+      const port = (app.getHttpServer() as Server).address() as AddressInfo;
+      const first = post(port.port, '/slow/1?tag=first&timeoutMs=200');
+      expect(await first.status).toBe(500); // the timeout answered; the handler still runs
+      await eventually(() => expect(section.signals.get('first')?.aborted).toBe(true));
+      expect((section.signals.get('first')!.reason as { code?: string }).code).toBe(
+        'REQUEST_ABORTED',
+      );
+      const abortedAt = performance.now();
+      const second = post(port.port, '/slow/1?tag=second');
+      await section.entry('second');
+      const waitedMs = performance.now() - abortedAt;
+      expect(waitedMs).toBeGreaterThan(TTL_MS / 4); // not released at the timeout
+      expect(waitedMs).toBeLessThan(TTL_MS + 1_000); // not extended after it either
+      section.open('second');
+      section.open('first');
+      await second.status;
+      section.reset();
+    });
+
     beforeAll(async () => {
       const moduleRef = await Test.createTestingModule({
         imports: [RedlockModule.forRoot(cluster.urls, { logger: false, retryDelayMs: 50 })],
-        controllers: [OrdersController],
+        controllers: [OrdersController, SlowController],
         providers: [Orders],
       }).compile();
       app = moduleRef.createNestApplication({ logger: false });
