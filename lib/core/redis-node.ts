@@ -129,11 +129,12 @@ export class RedisNode {
           new RedlockWarning(
             'CLIENT_RESENDS_COMMANDS',
             label,
-            'this ioredis client re-sends unanswered commands after a reconnection, so a lock ' +
-              'command cut off by a dropped connection can land after its operation was decided ' +
-              '(an acquire after its own clean-up release leaves a stale key for its ttl). Create it with ' +
-              '`autoResendUnfulfilledCommands: false` (and `enableOfflineQueue: false`), or pass a URL or ' +
-              'options and let the engine own the connection.',
+            'this ioredis client re-sends unanswered commands after a reconnection, so a ' +
+              'lock command cut off by a dropped connection can land after its operation was ' +
+              'decided (an acquire after its own clean-up release leaves a stale key for its ' +
+              'ttl). Create it with `autoResendUnfulfilledCommands: false` (and ' +
+              '`enableOfflineQueue: false`), or pass a URL or options and let the engine own ' +
+              'the connection.',
           ),
         ),
       );

@@ -44,12 +44,13 @@ export type Next = (error?: unknown) => void;
 /**
  * Express middleware (4 and 5) that holds a distributed lock while a request is handled:
  * acquired before the route runs, extended meanwhile, released when the handler ends the
- * response (`send`, `json`, `end`, a pipe). A client that hangs up first aborts `req.lock.signal`
- * (with `RequestAbortedError`) and stops the extensions, but does not release the lock: it is
- * held until the handler ends the response or, if it never does, until its ttl runs out. A
- * request still waiting for its lock then stops waiting; its handler never runs. A lock held elsewhere answers 423 Locked with
- * `Retry-After`; a request without a value the key needs answers 400; too few Redis nodes
- * answer 423 (or `unavailableStatus`). The route sees the lock as `req.lock`.
+ * response (`send`, `json`, `end`, a pipe). A client that hangs up first aborts
+ * `req.lock.signal` (with `RequestAbortedError`) and stops the extensions, but does not release
+ * the lock: it is held until the handler ends the response or, if it never does, until its ttl
+ * runs out. A request still waiting for its lock then stops waiting; its handler never runs.
+ * A lock held elsewhere answers 423 Locked with `Retry-After`; a request without a value the
+ * key needs answers 400; too few Redis nodes answer 423 (or `unavailableStatus`). The route
+ * sees the lock as `req.lock`.
  *
  * @example
  * app.post('/orders/:id/pay', lockMiddleware({ redlock, key: 'order:<params.id>', waitMs: 0 }), pay);

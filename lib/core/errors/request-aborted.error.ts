@@ -3,10 +3,11 @@ import { LockError } from './lock.error.js';
 /**
  * The client of an HTTP request went away (it closed the connection) before the response was
  * sent, or the request stopped being handled (a Nest interceptor outside `LockInterceptor`,
- * such as a timeout, unsubscribed) before the handler settled: the reason of `req.lock.signal` and `RedlockService.current().signal` then. Stop the
- * work: the lock stays held until the handler settles (or lapses after its ttl, since it is no
- * longer extended), so nothing else enters the critical section meanwhile. A request still
- * waiting for its lock stops waiting, and its handler never runs.
+ * such as a timeout, unsubscribed) before the handler settled: the reason of
+ * `req.lock.signal` and `RedlockService.current().signal` then. Stop the work: the lock stays
+ * held until the handler settles (or lapses after its ttl, since it is no longer extended), so
+ * nothing else enters the critical section meanwhile. A request still waiting for its lock
+ * stops waiting, and its handler never runs.
  */
 export class RequestAbortedError extends LockError {
   /** The resources the request was locking. */
