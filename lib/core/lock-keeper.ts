@@ -22,6 +22,9 @@ export class LockKeeper {
   private extendTimer: NodeJS.Timeout | undefined;
   private expiryTimer: NodeJS.Timeout | undefined;
   private inFlight: Promise<unknown> | undefined;
+  private markEnded!: () => void;
+  /** Resolves once the lock is gone for this keeper: lost, expired, or the engine closed. */
+  readonly ended = new Promise<void>((resolve) => (this.markEnded = resolve));
   /** No more extensions: stopped, lost, or given up. */
   private extending = true;
   /** Nothing more at all: the expiry is not watched either. */
@@ -48,6 +51,7 @@ export class LockKeeper {
     this.extending = false;
     this.clearTimers();
     if (!this.controller.signal.aborted) this.controller.abort(reason);
+    this.markEnded();
   }
 
   /**

@@ -70,7 +70,11 @@ export class Redlock extends EventEmitter<RedlockEvents> {
   private readonly nodes: readonly RedisNode[];
   private readonly hasCluster: boolean;
   private readonly heldLocks = new Set<Lock>();
-  private readonly keepers = new Set<LockKeeper>();
+  /**
+   * The locks `using()` routines hold, with what ends each hold: the routine settled and the
+   * lock released. `quit()` waits for them rather than releasing under a running routine.
+   */
+  private readonly routines = new Map<Lock, { keeper: LockKeeper; done: Promise<void> }>();
   private readonly closing = new AbortController();
   /** What an acquisition needs of this instance. */
   private readonly acquisitions: AcquisitionContext;
@@ -311,7 +315,9 @@ export class Redlock extends EventEmitter<RedlockEvents> {
     const state = lockState(lock);
     state.onLost = (error) => keeper.abort(error);
     state.onValidityChanged = () => keeper.validityChanged();
-    this.keepers.add(keeper);
+    let markDone!: () => void;
+    const done = new Promise<void>((resolve) => (markDone = resolve));
+    this.routines.set(lock, { keeper, done });
     // Aborted while the routine runs: the routine is told (its signal aborts with the same
     // reason) and the lock is no longer extended, but it is held until the routine settles or
     // its validity runs out. Releasing it now could let another holder in beside a routine
@@ -324,9 +330,10 @@ export class Redlock extends EventEmitter<RedlockEvents> {
       return await routine(keeper.signal, lock);
     } finally {
       signal?.removeEventListener('abort', giveUp);
-      this.keepers.delete(keeper);
       await keeper.stop();
       await this.release(lock);
+      this.routines.delete(lock);
+      markDone();
     }
   }
 
@@ -346,16 +353,25 @@ export class Redlock extends EventEmitter<RedlockEvents> {
   }
 
   /**
-   * Releases the locks still held, closes the connections this instance opened (instances you
-   * passed in stay open), and stops every timer. Pending acquisitions reject with
-   * `RedlockClosedError`. Safe to call more than once.
+   * Closes the instance: pending acquisitions reject with `RedlockClosedError`; running
+   * `using()` routines have their signal aborted with it and their locks no longer extended,
+   * and are waited for (each until it settles and its lock is released, or until its lock's
+   * validity runs out); locks from `acquire()` still held are released. Then it closes the
+   * connections this instance opened (instances you passed in stay open) and stops every
+   * timer. Safe to call more than once.
    */
   quit(): Promise<void> {
     this.closed ??= (async () => {
-      this.closing.abort(new RedlockClosedError());
-      for (const keeper of this.keepers) keeper.abort(new RedlockClosedError());
+      const closedError = new RedlockClosedError();
+      this.closing.abort(closedError);
+      // A routine may still be running: its lock is not released under it (see `using()`).
+      const routines = [...this.routines.values()];
+      for (const { keeper } of routines) keeper.giveUp(closedError);
       await Promise.allSettled([
-        ...[...this.heldLocks].map((lock) => this.release(lock)),
+        ...[...this.heldLocks]
+          .filter((lock) => !this.routines.has(lock))
+          .map((lock) => this.release(lock)),
+        ...routines.map(({ keeper, done }) => Promise.race([done, keeper.ended])),
         // Aborted acquisitions leave their queues and release what they were handed.
         ...this.pending,
       ]);

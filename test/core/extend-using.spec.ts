@@ -168,4 +168,42 @@ describe('extend, using() and lost locks (5 nodes)', () => {
     await eventually(async () => expect(await probe.values('job:10')).toEqual(Array(5).fill(null)));
     await expect(redlock.acquire('job:10', 1_000)).rejects.toBeInstanceOf(RedlockClosedError);
   });
+
+  it('quit() keeps a running using() lock held until the routine settles, then releases it', async () => {
+    let finish!: () => void;
+    const gate = new Promise<void>((resolve) => (finish = resolve));
+    let sawAbort: unknown;
+    const running = redlock.using('job:11', 5_000, async (signal) => {
+      await gate;
+      sawAbort = signal.reason;
+      return 'finished';
+    });
+    await eventually(async () =>
+      expect((await probe.values('job:11')).filter(Boolean)).toHaveLength(5),
+    );
+    let quitDone = false;
+    const quitting = redlock.quit().then(() => (quitDone = true));
+    await sleep(300);
+    // The routine still runs: its lock is still held, and quit() waits for it.
+    expect(quitDone).toBe(false);
+    expect((await probe.values('job:11')).filter(Boolean)).toHaveLength(5);
+    finish();
+    await expect(running).resolves.toBe('finished');
+    await quitting;
+    expect(sawAbort).toBeInstanceOf(RedlockClosedError);
+    expect(await probe.values('job:11')).toEqual(Array(5).fill(null));
+  });
+
+  it('quit() stops extending a routine that never settles, and returns once its lock lapsed', async () => {
+    void redlock.using('job:12', 600, () => new Promise<never>(() => undefined));
+    await eventually(async () =>
+      expect((await probe.values('job:12')).filter(Boolean)).toHaveLength(5),
+    );
+    const startedAt = performance.now();
+    await redlock.quit();
+    const tookMs = performance.now() - startedAt;
+    expect(tookMs).toBeGreaterThan(200);
+    expect(tookMs).toBeLessThan(1_500);
+    await eventually(async () => expect(await probe.values('job:12')).toEqual(Array(5).fill(null)));
+  });
 });
