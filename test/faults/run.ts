@@ -2,7 +2,8 @@
  * The fault-injection suite (`npm run test:faults`): real redis-server nodes, worker processes
  * contending for one lock and incrementing a counter under it, real faults (SIGKILL and
  * restart, SIGSTOP of nodes and of lock holders, a TCP proxy adding latency or a partition),
- * and a checker over the recorded history. Exits 0 when every scenario meets its expectation,
+ * and a checker over the recorded history; then HTTP clients hanging up on locked routes
+ * (./http-abort.ts). Exits 0 when every scenario meets its expectation,
  * including the calibration run, which must find the violation that fencing prevents.
  */
 import { fork, type ChildProcess } from 'node:child_process';
@@ -12,6 +13,7 @@ import { checkHistory, type CheckReport, type ViolationKind } from './checker.js
 import type { HistoryEvent } from './history.js';
 import { TcpProxy } from '../support/tcp-proxy.js';
 import type { WorkerConfig, WorkerMessage } from './worker.js';
+import { runHttpAbortScenario, summarizeHttpAbort, type HttpAbortScenario } from './http-abort.js';
 
 /** The kinds of fault the suite injects. */
 type FaultKind =
@@ -62,6 +64,28 @@ const SCENARIOS: readonly Scenario[] = [
     durationMs: 6_000 * scale,
     nodeFaults: false,
     pauseHoldersEvery: 8,
+    expect: 'violation',
+  },
+];
+
+/** Clients hanging up over HTTP; the last one calibrates the checker with the old release-on-close. */
+const HTTP_SCENARIOS: readonly HttpAbortScenario[] = [
+  {
+    name: 'HTTP hang-ups, lockMiddleware (Express)',
+    layer: 'express',
+    durationMs: 5_000 * scale,
+    expect: 'none',
+  },
+  {
+    name: 'HTTP hang-ups, LockInterceptor (Nest)',
+    layer: 'nest',
+    durationMs: 5_000 * scale,
+    expect: 'none',
+  },
+  {
+    name: 'calibration: HTTP hang-ups, a lock released when the response closes',
+    layer: 'calibration: release on close',
+    durationMs: 3_000 * scale,
     expect: 'violation',
   },
 ];
@@ -256,6 +280,9 @@ async function main(): Promise<void> {
   let allPassed = true;
   for (const scenario of SCENARIOS) {
     allPassed = summarize(await runScenario(scenario)) && allPassed;
+  }
+  for (const scenario of HTTP_SCENARIOS) {
+    allPassed = summarizeHttpAbort(scenario, await runHttpAbortScenario(scenario)) && allPassed;
   }
   console.log(allPassed ? '\nAll scenarios met their expectation.' : '\nSome scenarios failed.');
   process.exitCode = allPassed ? 0 : 1;
