@@ -161,18 +161,17 @@ const REQUEST_LIMIT_MS = 5_000;
 function post(port: number, hangUpAfterMs = REQUEST_LIMIT_MS): Promise<'completed' | 'hung up'> {
   return new Promise((resolve) => {
     const sent = httpRequest({ port, host: '127.0.0.1', method: 'POST', path: '/count' });
-    let timer: NodeJS.Timeout | undefined;
+    const timer = setTimeout(() => sent.destroy(), hangUpAfterMs);
     sent.on('response', (response) => {
       response.resume();
-      response.on('end', () => {
-        clearTimeout(timer);
-        resolve('completed');
-      });
+      response.on('end', () => resolve('completed'));
     });
     sent.on('error', () => resolve('hung up'));
-    sent.on('close', () => resolve('hung up'));
+    sent.on('close', () => {
+      clearTimeout(timer);
+      resolve('hung up'); // after 'end', the first answer stands
+    });
     sent.end();
-    timer = setTimeout(() => sent.destroy(), hangUpAfterMs);
   });
 }
 
