@@ -92,6 +92,7 @@ export class RedisNode {
   private readonly onClose = () => {
     this.connection++;
     this.unanswered.clear();
+    this.restarts.disconnected();
   };
 
   private constructor(
@@ -112,7 +113,11 @@ export class RedisNode {
     this.keyPrefix = options.keyPrefix ?? options.redisOptions?.keyPrefix ?? '';
     this.notices = this.isCluster
       ? undefined
-      : new ReleaseNotices(client as Redis, (error) => settings.onError(error, label));
+      : new ReleaseNotices(
+          client as Redis,
+          (error) => settings.onError(error, label),
+          () => this.subscriberConnected(),
+        );
     if (!this.isCluster) {
       // Load the scripts whenever a connection becomes ready (a restarted node has lost them),
       // before any command that waited for it: EVALSHA then rarely needs its fallback. Read
@@ -177,7 +182,12 @@ export class RedisNode {
    * node restarted less than `restartDelayMs` ago (it may have lost the keys of locks that are
    * still valid), or its identity is still being read after a reconnection.
    */
-  uncountedReason(): NodeRestartedError | NodeMayEvictError | undefined {
+  uncountedReason(): NodeRestartedError | NodeNotReadyError | NodeMayEvictError | undefined {
+    // A hand-off notice can arrive while the lock connection is down: the node may have
+    // restarted, and nothing has checked it yet.
+    if (this.client.status !== 'ready') {
+      return new NodeNotReadyError(this.label, `status: ${this.client.status}`);
+    }
     return this.restarts.uncountedReason() ?? this.eviction.uncountedReason();
   }
 
@@ -313,6 +323,17 @@ export class RedisNode {
       this.corked = false;
       stream.uncork?.();
     });
+  }
+
+  /**
+   * The subscriber (re)connected, perhaps to a server that restarted while the lock connection
+   * has not noticed yet: the node's identity is read again on the lock connection, and its
+   * votes and notices do not count until that reply (a connection still open to a server that
+   * died never answers, and then the node does not count at all).
+   */
+  private subscriberConnected(): void {
+    if (this.client.status !== 'ready' || this.settings.restartDelayMs <= 0) return;
+    this.restarts.connected((this.client as Redis).info('server'));
   }
 
   private onReady(): void {

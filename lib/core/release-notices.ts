@@ -36,10 +36,13 @@ export class ReleaseNotices {
   /**
    * @param source the node's command connection; the subscriber is its duplicate.
    * @param onError receives the subscriber's connection and command errors.
+   * @param onConnected told each time the subscriber connection becomes ready, before any
+   * notice arrives on it (a reconnection may have reached a restarted server).
    */
   constructor(
     private readonly source: Redis,
     private readonly onError: (error: Error) => void,
+    private readonly onConnected: () => void = () => undefined,
   ) {}
 
   /**
@@ -133,6 +136,8 @@ export class ReleaseNotices {
       disconnectTimeout: 0,
     });
     subscriber.on('error', (error: Error) => this.onError(error));
+    // 'ready' is emitted before the socket is read again, so before any notice on it.
+    subscriber.on('ready', this.onConnected);
     subscriber.on('message', (channel: string, message: string) => {
       if (this.listenerCounts.has(channel)) this.lastNotices.set(channel, monotonicNow());
       const byMessage = this.listeners.get(`${channel}\n${message}`);

@@ -22,8 +22,10 @@ export interface RestartWatchSettings {
  */
 export class RestartWatch {
   private runId: string | undefined;
-  /** Set from each new connection until the server's run_id has been read. */
-  private pending = false;
+  /** How many INFO replies are awaited on the current lock connection. */
+  private pending = 0;
+  /** Counts the lock connections: a reply for an earlier, closed one settles nothing. */
+  private connection = 0;
   /** Until when (monotonic ms) the node's votes do not count. */
   private uncountedUntil = 0;
 
@@ -36,15 +38,18 @@ export class RestartWatch {
    */
   connected(info: Promise<string>): void {
     if (this.settings.restartDelayMs <= 0) return;
-    this.pending = true;
+    this.pending++;
+    const connection = this.connection;
     info.then(
       (info) => {
-        this.pending = false;
+        if (connection !== this.connection) return;
+        this.pending--;
         this.identify(info);
       },
       (error: unknown) => {
+        if (connection !== this.connection) return;
         // INFO may be renamed or denied by an ACL: restarts then go unnoticed (documented).
-        this.pending = false;
+        this.pending--;
         this.settings.onError(
           new Error(`could not read INFO to notice restarts: ${String(error)}`),
           this.settings.label,
@@ -54,12 +59,21 @@ export class RestartWatch {
   }
 
   /**
+   * The lock connection closed: the INFO replies awaited on it will never come (commands are
+   * not re-sent), and the next connection reads the identity afresh.
+   */
+  disconnected(): void {
+    this.connection++;
+    this.pending = 0;
+  }
+
+  /**
    * Why the node's vote for a hold must not count now, or `undefined` if it counts: it
    * restarted less than `restartDelayMs` ago, or its run_id is still being read.
    */
   uncountedReason(): NodeRestartedError | undefined {
     const { label } = this.settings;
-    if (this.pending) {
+    if (this.pending > 0) {
       return new NodeRestartedError(label, 'its run_id is still being read after a reconnection');
     }
     if (this.uncountedUntil === 0) return undefined;

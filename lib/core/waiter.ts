@@ -237,6 +237,9 @@ export class Waiter {
   /** A notice: this waiter's value (handed, or its turn), or '' (a key went free; look again). */
   private onNotice(node: RedisNode, message: string): void {
     if (message !== '' && message === this.value && this.settings.handOffTtlMs) {
+      // Judged when it arrives: a hand-off made while the node's votes do not count (it may
+      // have restarted without the keys of valid locks) never counts, not even later.
+      if (node.uncountedReason() !== undefined) return;
       this.handedBy.add(node);
       if (this.handedByQuorum()) this.signal('handed');
     } else if (message === this.value || message === '') {
