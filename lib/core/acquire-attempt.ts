@@ -11,7 +11,7 @@ import {
   type FencedAcquireReply,
   type LuaScript,
 } from './scripts.js';
-import { QUEUED_ACQUIRE_SCRIPT } from './wait-queue-scripts.js';
+import { QUEUED_ACQUIRE_SCRIPT, QUEUED_MULTI_ACQUIRE_SCRIPT } from './wait-queue-scripts.js';
 import { queueKeys } from './wait-queue-keys.js';
 
 /** What one acquisition attempt needs of the engine (internal). */
@@ -61,6 +61,23 @@ export interface QueueSpot {
   readonly join: boolean;
 }
 
+/** The queued acquire for `keys`: of one resource, or of several (all or none). */
+function queuedScript(keys: readonly string[]): LuaScript {
+  return keys.length === 1 ? QUEUED_ACQUIRE_SCRIPT : QUEUED_MULTI_ACQUIRE_SCRIPT;
+}
+
+/** The arguments of {@link queuedScript}: the multi-resource one also says whether it fences. */
+function queuedArgs(
+  keys: readonly string[],
+  value: string,
+  ttlMs: number,
+  spot: QueueSpot,
+  fencing: boolean,
+): (string | number)[] {
+  const args = [value, ttlMs, spot.member, spot.priority, spot.join ? '1' : '0'];
+  return keys.length === 1 ? args : [...args, fencing ? '1' : '0'];
+}
+
 /** One attempt of plain Redlock: the lock, or why there is none. */
 export async function attemptAcquire(
   engine: AttemptContext,
@@ -73,9 +90,9 @@ export async function attemptAcquire(
   const startedAt = monotonicNow();
   const tally = spot
     ? await engine.vote(
-        QUEUED_ACQUIRE_SCRIPT,
+        queuedScript(keys),
         queueKeys(keys),
-        [value, ttlMs, spot.member, spot.priority, spot.join ? '1' : '0'],
+        queuedArgs(keys, value, ttlMs, spot, false),
         (reply) => reply === 0,
       )
     : await engine.vote(ACQUIRE_SCRIPT, keys, [value, ttlMs], (reply) => reply === 0);
@@ -109,9 +126,9 @@ export async function attemptFencedAcquire(
   const isGrant = (reply: FencedAcquireReply) => reply[0] === 0;
   const granted = spot
     ? await engine.vote<FencedAcquireReply>(
-        QUEUED_ACQUIRE_SCRIPT,
-        [...queueKeys(keys), keysAndCounters[1]],
-        [value, ttlMs, spot.member, spot.priority, spot.join ? '1' : '0'],
+        queuedScript(keys),
+        [...queueKeys(keys), ...keysAndCounters.slice(keys.length)],
+        queuedArgs(keys, value, ttlMs, spot, true),
         isGrant,
       )
     : await engine.vote<FencedAcquireReply>(

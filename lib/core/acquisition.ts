@@ -44,13 +44,14 @@ export interface AcquisitionSettings {
 /**
  * Acquires `keys`, attempting until granted or out of retries, and waiting in between.
  *
- * With queues (no Redis Cluster node), a single resource is acquired in queue order: a refused
- * attempt joins the resource's wait queue on each node, and a release hands the key to the
+ * With queues (no Redis Cluster node), resources are acquired in queue order: a refused
+ * attempt joins each resource's wait queue on each node, and a release hands the key to the
  * first waiter and announces it, so the waiter holds the lock once a quorum announced it,
- * without another attempt (a fenced waiter is woken instead, and takes it itself). Several
- * resources do not queue; they are woken when a key goes free. The retry delay stays as the
- * fallback: a lost announcement costs at most one delay. A waiter that gives up leaves the
- * queues and passes on what was handed to it; one that crashes lapses after its ttl.
+ * without another attempt. A waiter that must take the lock itself (fenced, or several
+ * resources, taken all at once) is woken instead, and the key stays reserved for it by the
+ * queue order. The retry delay stays as the fallback: a lost announcement costs at most one
+ * delay. A waiter that gives up leaves the queues and passes on what was handed to it; one
+ * that crashes lapses after its ttl.
  *
  * @throws the last attempt's error when the retries run out, or the signal's reason.
  */
@@ -66,7 +67,9 @@ export async function acquireWithRetries(
           nodes: engine.nodes,
           quorum: engine.quorum,
           resources: keys,
-          handOffTtlMs: keys.length === 1 ? (fencing ? 0 : ttlMs) : undefined,
+          // Handed the key with its ttl (one resource), or only woken (fenced, or several
+          // resources, which are taken all at once).
+          handOffTtlMs: keys.length === 1 && !fencing ? ttlMs : 0,
           inbox: engine.inbox,
         },
         newLockValue(),
@@ -80,7 +83,7 @@ export async function acquireWithRetries(
   /** Whether an attempt may have queued this waiter on some node. */
   let joined = false;
   // A hand-off can follow a queued waiter's first attempt at once: it listens before sending.
-  if (waiter?.queues) waiter.listen();
+  waiter?.listen();
   /** Retries used: attempts after a delay or a notice, not the look once subscribed. */
   let retries = 0;
   let nextIsRetry = false;
@@ -93,7 +96,7 @@ export async function acquireWithRetries(
         (retryCount === -1 || retries < retryCount) && deadline - monotonicNow() > 0;
       waiter?.attempting();
       const attemptStartedAt = monotonicNow();
-      const spot: QueueSpot | undefined = waiter?.queues
+      const spot: QueueSpot | undefined = waiter
         ? { member: waiter.member, priority: waiter.priority, join: willRetry }
         : undefined;
       const outcome: Lock | FailedAttempt = fencing
@@ -104,7 +107,6 @@ export async function acquireWithRetries(
       joined ||= spot?.join === true;
       nextIsRetry = true;
       if (outcome instanceof Lock) return granted(outcome, waiter, joined);
-      waiter?.listen();
       const mayHaveGranted = await outcome.mayHaveGranted;
       mayHold = mayHaveGranted || joined;
       const remainingMs = deadline - monotonicNow();
@@ -173,7 +175,7 @@ function handedOver(
 
 /** Notes on a lock whose holder waited in the queues the member its release must remove. */
 function granted(lock: Lock, waiter: Waiter | undefined, joined: boolean): Lock {
-  if (joined && waiter?.queues) lockState(lock).queueMember = waiter.member;
+  if (joined && waiter) lockState(lock).queueMember = waiter.member;
   return lock;
 }
 
@@ -190,7 +192,7 @@ async function dropGrants(
   ttlMs: number,
   waiter: Waiter | undefined,
 ): Promise<string> {
-  if (!waiter?.queues) {
+  if (!waiter) {
     // Sent behind the acquire on each connection, so it lands after any late grant.
     await engine.releaseEverywhere(releaseCall(engine.queues, keys, value));
     return value;
@@ -212,7 +214,5 @@ async function leave(
   value: string,
   waiter: Waiter | undefined,
 ): Promise<void> {
-  await engine.releaseEverywhere(
-    releaseCall(engine.queues, keys, value, waiter?.queues ? waiter.member : undefined),
-  );
+  await engine.releaseEverywhere(releaseCall(engine.queues, keys, value, waiter?.member));
 }

@@ -23,3 +23,9 @@ export function luaScript(name: string, source: string, takesHold: boolean): Lua
   const sha = createHash('sha1').update(source).digest('hex');
   return Object.freeze({ name, source, sha, takesHold });
 }
+
+/** Lua: whether decimal string a is greater than decimal string b (no leading zeros). */
+export const LUA_GREATER = `local function greater(a, b)
+  return #a > #b or (#a == #b and a > b)
+end
+`;

@@ -1,5 +1,9 @@
-import { luaScript as script, type LuaScript } from './lua-script.js';
-import { HAND_OFF_RELEASE_SCRIPT, QUEUED_ACQUIRE_SCRIPT } from './wait-queue-scripts.js';
+import { LUA_GREATER, luaScript as script, type LuaScript } from './lua-script.js';
+import {
+  HAND_OFF_RELEASE_SCRIPT,
+  QUEUED_ACQUIRE_SCRIPT,
+  QUEUED_MULTI_ACQUIRE_SCRIPT,
+} from './wait-queue-scripts.js';
 
 export type { LuaScript } from './lua-script.js';
 
@@ -76,12 +80,6 @@ return 1`,
   true,
 );
 
-/** Lua: whether decimal string a is greater than decimal string b (no leading zeros). */
-const GREATER = `local function greater(a, b)
-  return #a > #b or (#a == #b and a > b)
-end
-`;
-
 /** The fenced acquire's reply: `[0, counter]` on a grant, `[pttl]` when held. */
 export type FencedAcquireReply = [0, string] | [number];
 
@@ -95,7 +93,7 @@ export type FencedAcquireReply = [0, string] | [number];
  */
 export const FENCED_ACQUIRE_SCRIPT = script(
   'fenced acquire',
-  `${GREATER}local n = #KEYS / 2
+  `${LUA_GREATER}local n = #KEYS / 2
 local held = 0
 for i = 1, n do
   local remaining = redis.call('pttl', KEYS[i])
@@ -130,7 +128,7 @@ return {0, token}`,
  */
 export const FENCE_CONFIRM_SCRIPT = script(
   'fence confirm',
-  `${GREATER}local n = #KEYS / 2
+  `${LUA_GREATER}local n = #KEYS / 2
 for i = 1, n do
   local counter = redis.call('get', KEYS[n + i])
   if counter == false or greater(ARGV[2], counter) then
@@ -157,7 +155,7 @@ return 1`,
  */
 export const FENCED_ACCESS_SCRIPT = script(
   'fenced access',
-  `${GREATER}local seen = redis.call('get', KEYS[2])
+  `${LUA_GREATER}local seen = redis.call('get', KEYS[2])
 if seen and greater(seen, ARGV[1]) then
   return {0, seen}
 end
@@ -178,5 +176,6 @@ export const ALL_SCRIPTS: readonly LuaScript[] = [
   FENCED_ACQUIRE_SCRIPT,
   FENCE_CONFIRM_SCRIPT,
   QUEUED_ACQUIRE_SCRIPT,
+  QUEUED_MULTI_ACQUIRE_SCRIPT,
   HAND_OFF_RELEASE_SCRIPT,
 ];

@@ -15,7 +15,8 @@ export function waiterDeadlinesKey(resource: string): string {
 
 /**
  * The channel on which a node announces that `resource` went free with nobody in line (an
- * empty message), for acquisitions of several resources, which do not queue. The release
+ * empty message; waiters of version 0.1, whose acquisitions of several resources did not
+ * queue, listen for it), and the prefix of each instance's channel. The release
  * script names it from the key as the node sees it; channels are not keys, so the client's
  * key prefix is written out here.
  */

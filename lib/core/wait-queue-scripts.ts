@@ -1,4 +1,4 @@
-import { luaScript } from './lua-script.js';
+import { LUA_GREATER, luaScript } from './lua-script.js';
 import { RELEASE_CHANNEL_SUFFIX } from './wait-queue-keys.js';
 
 /**
@@ -98,13 +98,83 @@ return held`,
 );
 
 /**
+ * Acquire several resources, all or none, in queue order. Grants (SET each key with the ttl,
+ * leave each queue) when every key is free, or already holds this waiter's value, and no
+ * other live waiter is ahead of it in any of their queues; otherwise joins each queue (or
+ * renews its entries, keeping its places) and answers how long the resources stay held: the
+ * longest PTTL (-1 for a key without expiry), or a reservation's remaining entry life. A
+ * waiter of several resources queues with ttl 0: a release only wakes it, since handing it
+ * one key at a time would hold some while it waits for others. Every queue orders waiters by
+ * the same priority, so the earliest waiter is first in all of its queues, and waiting cannot
+ * go round in a circle. With fencing (`ARGV[6]` is '1') it increments each resource's counter
+ * on a grant and answers like the fenced acquire: `{0, largest counter}` or `{held}`.
+ *
+ * KEYS: the n resources, their waiters, their waiter deadlines[, their fencing counters].
+ * ARGV[1]: the lock's value. ARGV[2]: ttl in milliseconds (also the entries' life). ARGV[3]:
+ * the waiter's member. ARGV[4]: its priority. ARGV[5]: '1' to join the queues when refused.
+ * ARGV[6]: '1' with fencing counters.
+ */
+export const QUEUED_MULTI_ACQUIRE_SCRIPT = luaScript(
+  'queued acquire of several resources',
+  `${QUEUE_LUA}${LUA_GREATER}local value, ttl, member = ARGV[1], tonumber(ARGV[2]), ARGV[3]
+local fenced = ARGV[6] == '1'
+local n = #KEYS / (fenced and 4 or 3)
+local held = 0
+for i = 1, n do
+  local current = redis.call('get', KEYS[i])
+  if current and current ~= value then
+    local remaining = redis.call('pttl', KEYS[i])
+    if remaining == -1 then
+      held = -1
+      break
+    end
+    held = math.max(held, remaining, 1)
+  elseif not current then
+    local first, deadline = first_waiter(KEYS[n + i], KEYS[2 * n + i], clock())
+    if first and first ~= member then
+      held = math.max(held, deadline - clock(), 1)
+    end
+  end
+end
+if held == 0 then
+  local token = '0'
+  for i = 1, n do
+    redis.call('set', KEYS[i], value, 'PX', ttl)
+    redis.call('zrem', KEYS[n + i], member)
+    redis.call('zrem', KEYS[2 * n + i], member)
+    if fenced then
+      redis.call('incr', KEYS[3 * n + i])
+      local counter = redis.call('get', KEYS[3 * n + i])
+      if greater(counter, token) then
+        token = counter
+      end
+    end
+  end
+  if fenced then
+    return {0, token}
+  end
+  return 0
+end
+if ARGV[5] == '1' then
+  for i = 1, n do
+    enqueue(KEYS[n + i], KEYS[2 * n + i], member, ARGV[4], ttl, clock())
+  end
+end
+if fenced then
+  return {held}
+end
+return held`,
+  true,
+);
+
+/**
  * Release with hand-off: compare-and-delete each key, then, for each key left free, hand it to
  * the first live waiter of its queue (SET with that waiter's ttl, and remove it from the
  * queue) and publish that waiter's value on its instance's channel for the key
  * (`<key>:redlock:released:<inbox>`, the inbox read from its member); a waiter queued with
  * ttl 0 is only woken (the key stays free, reserved for it by the queue order). With nobody
- * waiting, publishes an empty message on `<key>:redlock:released`, which wakes acquisitions
- * of several resources (they do not queue). Publishing is best effort (`pcall`): an ACL that
+ * waiting, publishes an empty message on `<key>:redlock:released` (for waiters of version
+ * 0.1, whose acquisitions of several resources did not queue). Publishing is best effort (`pcall`): an ACL that
  * forbids it costs the waiters their notices, never the release. Answers how many keys it
  * deleted.
  *

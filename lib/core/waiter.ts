@@ -1,7 +1,7 @@
 import { monotonicNow } from './clock.js';
 import { newLockValue } from './lock-value.js';
 import type { RedisNode } from './redis-node.js';
-import { inboxChannel, releaseChannel, waiterMember } from './wait-queue-keys.js';
+import { inboxChannel, waiterMember } from './wait-queue-keys.js';
 
 /**
  * Why a wait ended: a quorum handed the lock over, a notice says to retry, the subscriptions
@@ -16,22 +16,19 @@ export interface WaiterSettings {
   readonly quorum: number;
   readonly resources: readonly string[];
   /**
-   * The ttl a release hands the lock over with (a single resource, not fenced), 0 to be woken
-   * instead (a fenced single resource), or `undefined` for a waiter that does not queue
-   * (several resources): it is woken when a key goes free with nobody queued for it.
+   * The ttl a release hands the lock over with (a single resource, not fenced), or 0 to be
+   * woken instead (fenced, or several resources, which are taken all at once).
    */
-  readonly handOffTtlMs: number | undefined;
+  readonly handOffTtlMs: number;
   /** The Redlock instance's inbox: queued waiters hear their hand-offs on its channels. */
   readonly inbox: string;
 }
 
 /**
- * One acquisition's wait across the nodes (internal). A queued waiter listens for its value on
- * each node's channel of the resource for its instance (the inbox): when releases hand it the
- * lock on a quorum of nodes, the wait ends as `handed` (a fenced waiter, which takes the lock
- * itself, is `woken`).
- * A waiter for several resources listens to their whole channels, and is `woken` when one
- * goes free with nobody queued.
+ * One acquisition's wait across the nodes (internal). A waiter queues on each of its resources
+ * and listens for its value on each node's channel of each resource for its instance (the
+ * inbox): when releases hand it the lock on a quorum of nodes, the wait ends as `handed`; a
+ * waiter that takes the lock itself (fenced, or several resources) is `woken` instead.
  *
  * Its value changes when a failed attempt's grants are dropped (see {@link renew}), so a
  * hand-off announced before that can never be mistaken for one after: only announcements of
@@ -48,9 +45,8 @@ export class Waiter {
   /** When the first request carrying the current value was sent (monotonic ms). */
   valueSentAt: number;
   private readonly handedBy = new Set<RedisNode>();
-  /** Stop listening: for the current value, and for the resources' channels. */
+  /** Stop listening for the current value. */
   private valueStops: (() => void)[] = [];
-  private readonly channelStops: (() => void)[] = [];
   /** A wake-up that came while no wait was under way, for the next wait. */
   private early: 'woken' | 'subscribed' | undefined;
   /** Whether the look once subscribed was given (once per acquisition). */
@@ -69,30 +65,13 @@ export class Waiter {
   }
 
   /**
-   * Starts listening (once). A queued waiter listens for its value before its first attempt is
-   * sent, since a hand-off to it can follow that attempt at once; a waiter that does not queue
-   * listens after its first refused attempt, so one granted at once costs nothing here (a key
-   * freed in between costs it at most one retry delay).
+   * Starts listening (once), before the first attempt is sent: a hand-off to the waiter can
+   * follow that attempt at once.
    */
   listen(): void {
     if (this.listening) return;
     this.listening = true;
-    if (this.queues) {
-      this.listenForValue();
-      return;
-    }
-    for (const node of this.settings.nodes) {
-      for (const resource of this.settings.resources) {
-        const channel = this.channel(node, resource);
-        const stop = node.notices?.listen(channel, (message) => this.onNotice(node, message));
-        if (stop) this.channelStops.push(stop);
-      }
-    }
-  }
-
-  /** Whether it waits in the queues (one resource) rather than only listening. */
-  get queues(): boolean {
-    return this.settings.handOffTtlMs !== undefined;
+    this.listenForValue();
   }
 
   /** Called as an attempt starts: notices before it are moot. */
@@ -193,9 +172,8 @@ export class Waiter {
 
   /** Stops listening. */
   stop(): void {
-    for (const stop of [...this.valueStops, ...this.channelStops]) stop();
+    for (const stop of this.valueStops) stop();
     this.valueStops = [];
-    this.channelStops.length = 0;
     this.onEvent = undefined;
   }
 
@@ -213,36 +191,41 @@ export class Waiter {
 
   /** Its queue member under `value`. */
   private memberOf(value: string): string {
-    return waiterMember(value, this.settings.handOffTtlMs ?? 0, this.settings.inbox);
+    return waiterMember(value, this.settings.handOffTtlMs, this.settings.inbox);
   }
 
-  /** Where it hears of `resource` on `node`: its instance's inbox if it queues. */
+  /** Where it hears of `resource` on `node`: its instance's inbox channel. */
   private channel(node: RedisNode, resource: string): string {
-    return this.queues
-      ? inboxChannel(node.keyPrefix, resource, this.settings.inbox)
-      : releaseChannel(node.keyPrefix, resource);
+    return inboxChannel(node.keyPrefix, resource, this.settings.inbox);
   }
 
-  /** Listens, on each node, for hand-offs of the current value only. */
+  /** Listens, on each node and each resource, for hand-offs of the current value only. */
   private listenForValue(): void {
     for (const stop of this.valueStops) stop();
     const value = this.value;
-    this.valueStops = this.settings.nodes.flatMap((node) => {
-      const channel = this.channel(node, this.settings.resources[0]);
-      const stop = node.notices?.listen(channel, (message) => this.onNotice(node, message), value);
-      return stop ? [stop] : [];
-    });
+    this.valueStops = this.settings.nodes.flatMap((node) =>
+      this.settings.resources.flatMap((resource) => {
+        const channel = this.channel(node, resource);
+        const stop = node.notices?.listen(
+          channel,
+          (message) => this.onNotice(node, message),
+          value,
+        );
+        return stop ? [stop] : [];
+      }),
+    );
   }
 
-  /** A notice: this waiter's value (handed, or its turn), or '' (a key went free; look again). */
+  /** A notice of this waiter's value: the lock handed over, or its turn to take it. */
   private onNotice(node: RedisNode, message: string): void {
-    if (message !== '' && message === this.value && this.settings.handOffTtlMs) {
+    if (message !== this.value) return;
+    if (this.settings.handOffTtlMs > 0) {
       // Judged when it arrives: a hand-off made while the node's votes do not count (it may
       // have restarted without the keys of valid locks) never counts, not even later.
       if (node.uncountedReason() !== undefined) return;
       this.handedBy.add(node);
       if (this.handedByQuorum()) this.signal('handed');
-    } else if (message === this.value || message === '') {
+    } else {
       this.signal('woken');
     }
   }

@@ -297,14 +297,96 @@ describe('contention: wait queues, hand-off and wake-up (3 nodes)', () => {
     await untilQueued('c:6', 0);
   });
 
-  it('wakes a waiter for several resources when one of them goes free', async () => {
+  it('queues a waiter for several resources on each, and wakes it when its keys go free', async () => {
     const holder = await make().acquire('c:7a', 10_000);
     const waiting = make(NOTICE_ONLY).acquire(['c:7a', 'c:7b'], WAITER_TTL_MS);
-    // Several resources do not queue; the waiter listens once it has been refused.
-    await untilSubscribed('c:7a:redlock:released');
+    await untilQueued('c:7a', 1);
+    await untilQueued('c:7b', 1);
+    await untilSubscribed(handOffChannels('c:7a'));
     await holder.release();
     const lock = await waiting;
     await untilHeldEverywhere('c:7b', lock.value);
+    await untilHeldEverywhere('c:7a', lock.value);
+    await untilQueued('c:7a', 0);
+    await untilQueued('c:7b', 0);
+  });
+
+  it('keeps several-resource waiters in line: a key reserved for a waiter ahead is not taken', async () => {
+    // A fenced waiter was woken for c:9a (ttl-0 entry, live): the free key is reserved for it.
+    const deadline = Date.now() + 60_000;
+    await Promise.all(
+      [0, 1, 2].map(async (index) => {
+        const node = bed.probe.at(index);
+        await node.zadd('c:9a:redlock:waiters', 1, '0:someone:value');
+        await node.zadd('c:9a:redlock:deadlines', deadline, '0:someone:value');
+      }),
+    );
+    const error = await make({ retryCount: 0 })
+      .acquire(['c:9a', 'c:9b'], 5_000)
+      .catch((caught: unknown) => caught);
+    expect((error as { code?: string }).code).toBe('RESOURCE_LOCKED');
+    expect(await bed.probe.values('c:9b')).toEqual([null, null, null]);
+  });
+
+  it('wakes a fenced waiter for several resources, which gets a larger token', async () => {
+    const holder = await make({ fencing: true }).acquire(['c:11a', 'c:11b'], 10_000);
+    const waiting = make({ ...NOTICE_ONLY, fencing: true }).acquire(
+      ['c:11b', 'c:11a'],
+      WAITER_TTL_MS,
+    );
+    await untilQueued('c:11a', 1);
+    await holder.release();
+    const lock = await waiting;
+    expect(lock.fencingToken).toBeGreaterThan(holder.fencingToken!);
+    await lock.release();
+  });
+
+  it('never deadlocks: clients taking overlapping sets of resources in any order all finish', async () => {
+    const keys = ['c:13a', 'c:13b', 'c:13c'];
+    let grants = 0;
+    await Promise.all(
+      Array.from({ length: 4 }, async (_, client) => {
+        const redlock = make({ retryCount: -1, retryDelayMs: 100 });
+        for (let round = 0; round < 15; round++) {
+          const first = keys[(client + round) % 3];
+          const second = keys[(client + 2 * round + 1) % 3];
+          const resources = first === second ? [first] : [second, first];
+          const lock = await redlock.acquire(resources, 5_000, { waitMs: 10_000 });
+          grants++;
+          await sleep(2);
+          await lock.release();
+        }
+      }),
+    );
+    expect(grants).toBe(60);
+    for (const key of keys) await untilQueued(key, 0);
+  });
+
+  it('serves a waiter for several resources under steady contention on one of them', async () => {
+    const stop = performance.now() + 2_500;
+    // Three clients take c:10a in turn, back to back: the key is always handed on, never free.
+    const churn = Array.from({ length: 3 }, async () => {
+      const client = make({ retryCount: -1, retryDelayMs: 50 });
+      while (performance.now() < stop) {
+        const lock = await client.acquire('c:10a', 5_000);
+        await sleep(10);
+        await lock.release();
+      }
+    });
+    await sleep(300);
+    const startedAt = performance.now();
+    const lock = await make({ retryCount: -1, retryDelayMs: 50 }).acquire(
+      ['c:10a', 'c:10b'],
+      5_000,
+      {
+        waitMs: 2_000,
+      },
+    );
+    const waitedMs = performance.now() - startedAt;
+    await lock.release();
+    await Promise.all(churn);
+    // In line behind at most the three churning clients.
+    expect(waitedMs).toBeLessThan(1_000);
   });
 
   it('falls back to the retry delay when notices are lost', async () => {
