@@ -1,4 +1,8 @@
-import { InvalidLockKeyError, RESERVED_NAMESPACE } from './errors/invalid-lock-key.error.js';
+import {
+  InvalidLockKeyError,
+  LONE_SURROGATE,
+  RESERVED_NAMESPACE,
+} from './errors/invalid-lock-key.error.js';
 
 /**
  * Argument checks shared by the engine's entry points. Each throws a `TypeError` or
@@ -28,6 +32,7 @@ export function toResourceList(resources: unknown): readonly string[] {
       throw new RangeError(`Expected ${name} to be a non-empty string`);
     }
     if (resource.includes(RESERVED_NAMESPACE)) throw InvalidLockKeyError.reserved(resource, name);
+    if (LONE_SURROGATE.test(resource)) throw InvalidLockKeyError.malformed(resource, name);
     const bytes = Buffer.byteLength(resource, 'utf8');
     if (bytes > MAX_RESOURCE_BYTES) {
       throw new RangeError(

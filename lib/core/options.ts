@@ -8,6 +8,7 @@ import {
   assertSignal,
 } from './arguments.js';
 import type { EvictingNodes } from './eviction-watch.js';
+import { assertKnownOptions, optionKeys } from './known-options.js';
 
 /** Retry settings, engine-wide in {@link RedlockOptions} and per call in {@link AcquireOptions}. */
 export interface RetryOptions {
@@ -132,6 +133,33 @@ export const DEFAULT_REDLOCK_OPTIONS = Object.freeze({
   evictingNodes: 'refuse' as EvictingNodes,
 });
 
+const RETRY_OPTION_KEYS = ['retryCount', 'retryDelayMs', 'retryJitterMs', 'waitMs'] as const;
+
+/** Every key of {@link RedlockOptions}; any other is rejected. */
+export const REDLOCK_OPTION_KEYS = optionKeys<RedlockOptions>()([
+  ...RETRY_OPTION_KEYS,
+  'driftFactor',
+  'nodeTimeoutMs',
+  'quorum',
+  'autoExtendThresholdMs',
+  'fencing',
+  'restartDelayMs',
+  'evictingNodes',
+]);
+
+/** Every key of {@link AcquireOptions}. */
+export const ACQUIRE_OPTION_KEYS = optionKeys<AcquireOptions>()([
+  ...RETRY_OPTION_KEYS,
+  'signal',
+  'fencing',
+]);
+
+/** Every key of {@link UsingOptions}. */
+export const USING_OPTION_KEYS = optionKeys<UsingOptions>()([
+  ...ACQUIRE_OPTION_KEYS,
+  'autoExtendThresholdMs',
+]);
+
 /** Options with every default filled in and checked. */
 export type ResolvedRedlockOptions = Required<RedlockOptions>;
 
@@ -141,6 +169,7 @@ export function resolveRedlockOptions(
   nodeCount: number,
 ): ResolvedRedlockOptions {
   assertOptionsObject('options', options);
+  assertKnownOptions('options', options, REDLOCK_OPTION_KEYS);
   const resolved = {
     ...DEFAULT_REDLOCK_OPTIONS,
     quorum: Math.floor(nodeCount / 2) + 1,
@@ -175,10 +204,18 @@ export function resolveRedlockOptions(
   return Object.freeze(resolved);
 }
 
-/** Checks the per-call options of `acquire()` / `using()`. */
-export function assertAcquireOptions(options: UsingOptions | undefined): void {
-  assertOptionsObject('options', options);
+/**
+ * Checks the per-call options of `acquire()` / `using()` (and of the decorators and middleware
+ * that pass them on): `known` lists the keys the entry point takes; any other is an error.
+ */
+export function assertAcquireOptions(
+  options: UsingOptions | undefined,
+  known: readonly string[] = USING_OPTION_KEYS,
+  name = 'options',
+): void {
+  assertOptionsObject(name, options);
   if (!options) return;
+  assertKnownOptions(name, options, known);
   assertRetryOptions(options, 'options.');
   assertSignal('options.signal', options.signal);
   if (options.fencing !== undefined) assertBoolean('options.fencing', options.fencing);

@@ -1,4 +1,5 @@
 import { Cluster, Redis, type RedisOptions } from 'ioredis';
+import { isIP } from 'node:net';
 import {
   NodeMayEvictError,
   NodeNotReadyError,
@@ -169,6 +170,15 @@ export class RedisNode {
     if (typeof spec === 'string') return parseRedisUrl(spec, argument);
     if (typeof spec === 'object' && spec !== null && !Array.isArray(spec)) {
       if (isClientInstance(spec)) return undefined;
+      if (!isPlainObject(spec)) {
+        // node-redis, ioredis-mock and the like: spread into options, they would silently
+        // connect to localhost:6379.
+        throw new TypeError(
+          `Expected \`${argument}\` to be a redis:// URL, ioredis options or an ioredis ` +
+            `Redis or Cluster instance, got an instance of ${spec.constructor?.name ?? 'a class'}` +
+            ': other clients (node-redis, ioredis-mock) are not supported; pass a URL instead.',
+        );
+      }
       return { ...OWNED_CLIENT_DEFAULTS, ...(spec as RedisOptions) };
     }
     throw new TypeError(
@@ -377,9 +387,29 @@ function isNoScript(error: unknown): boolean {
 
 function isClientInstance(spec: object): spec is Redis | Cluster {
   if (spec instanceof Redis || spec instanceof Cluster) return true;
-  // Another copy of ioredis (a second install, or its ES module twin) fails instanceof.
-  const candidate = spec as { evalsha?: unknown; status?: unknown };
-  return typeof candidate.evalsha === 'function' && typeof candidate.status === 'string';
+  // Another copy of ioredis (a second install, or its ES module twin) fails instanceof; its
+  // classes keep their names, which look-alikes (ioredis-mock's RedisMock) do not have.
+  const candidate = spec as { evalsha?: unknown; status?: unknown; duplicate?: unknown };
+  const name = spec.constructor?.name;
+  return (
+    (name === 'Redis' || name === 'Cluster') &&
+    typeof candidate.evalsha === 'function' &&
+    typeof candidate.duplicate === 'function' &&
+    typeof candidate.status === 'string'
+  );
+}
+
+function isPlainObject(spec: object): boolean {
+  const prototype: unknown = Object.getPrototypeOf(spec);
+  return prototype === Object.prototype || prototype === null;
+}
+
+/** The connection options of a node, for comparing nodes: what it opens, or a client's own. */
+export function connectionOptionsOf(spec: RedisNodeSpec, index: number): RedisOptions | undefined {
+  const options = RedisNode.validate(spec, index);
+  if (options !== undefined) return options;
+  if (spec instanceof Cluster || (spec as { isCluster?: boolean }).isCluster) return undefined;
+  return (spec as Redis).options;
 }
 
 /** Parses `redis://[user:password@]host[:port][/db]` and `rediss://...` into ioredis options. */
@@ -418,7 +448,10 @@ export function parseRedisUrl(url: string, argument = 'url'): RedisOptions {
     }
     options.db = Number(path);
   }
-  if (parsed.protocol === 'rediss:') options.tls = { servername: options.host };
+  // SNI names hosts only: Node deprecates a servername that is an IP address (DEP0123).
+  if (parsed.protocol === 'rediss:') {
+    options.tls = isIP(options.host!) === 0 ? { servername: options.host } : {};
+  }
   return options;
 }
 

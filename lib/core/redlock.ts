@@ -13,8 +13,10 @@ import { newLockValue } from './lock-value.js';
 import { Lock, lockState } from './lock.js';
 import { LockKeeper } from './lock-keeper.js';
 import {
+  ACQUIRE_OPTION_KEYS,
   assertAcquireOptions,
   resolveRedlockOptions,
+  USING_OPTION_KEYS,
   withoutUndefined,
   type AcquireOptions,
   type RedlockOptions,
@@ -22,7 +24,8 @@ import {
   type UsingOptions,
 } from './options.js';
 import { collectVotes, type Tally } from './quorum.js';
-import { RedisNode, type RedisNodeSpec } from './redis-node.js';
+import { connectionOptionsOf, RedisNode, type RedisNodeSpec } from './redis-node.js';
+import { assertDistinctNodes } from './distinct-nodes.js';
 import type { RedlockHealth } from './redlock-health.js';
 import type { RedlockWarning } from './redlock-warning.js';
 import { fencingCounterKey } from './fencing-counter-key.js';
@@ -95,7 +98,7 @@ export class Redlock extends EventEmitter<RedlockEvents> {
     }
     this.options = resolveRedlockOptions(options, nodes.length);
     // Validate every spec before opening any connection, so a bad one leaks nothing.
-    nodes.forEach((spec, index) => RedisNode.validate(spec, index));
+    assertDistinctNodes(nodes.map((spec, index) => connectionOptionsOf(spec, index)));
     this.nodes = nodes.map((spec, index) =>
       RedisNode.from(spec, index, {
         onError: (error, node) => this.emitNodeError(error, node),
@@ -140,14 +143,23 @@ export class Redlock extends EventEmitter<RedlockEvents> {
    * @throws {QuorumUnavailableError} too few nodes answered.
    * @throws {CrossSlotError} several resources in different slots of a Redis Cluster node.
    */
-  async acquire(
+  acquire(
     resources: string | readonly string[],
     ttlMs: number,
     options?: AcquireOptions,
   ): Promise<Lock> {
+    return this.acquireChecked(resources, ttlMs, options, ACQUIRE_OPTION_KEYS);
+  }
+
+  private async acquireChecked(
+    resources: string | readonly string[],
+    ttlMs: number,
+    options: UsingOptions | undefined,
+    knownOptions: readonly string[],
+  ): Promise<Lock> {
     const keys = toResourceList(resources);
     assertTtl('ttlMs', ttlMs);
-    assertAcquireOptions(options);
+    assertAcquireOptions(options, knownOptions);
     this.assertOpen();
     const { retryCount, retryDelayMs, retryJitterMs, waitMs, fencing } = options
       ? { ...this.options, ...withoutUndefined(options) }
@@ -227,6 +239,14 @@ export class Redlock extends EventEmitter<RedlockEvents> {
   async extend(lock: Lock, ttlMs: number): Promise<Lock> {
     const state = this.stateOf(lock);
     assertTtl('ttlMs', ttlMs);
+    // node-redlock's extend takes settings; here they would be ignored without a word.
+    // eslint-disable-next-line prefer-rest-params
+    if (arguments.length > 2 && arguments[2] !== undefined) {
+      throw new TypeError(
+        'Expected `extend(lock, ttlMs)` without options: an extension is one attempt, bounded ' +
+          'by `nodeTimeoutMs`; retry settings belong to acquire()',
+      );
+    }
     this.assertOpen();
     if (lock.validityMs <= 0) {
       const error = new LockLostError(
@@ -306,7 +326,7 @@ export class Redlock extends EventEmitter<RedlockEvents> {
     if (typeof routine !== 'function') {
       throw new TypeError(`Expected \`routine\` to be a function, got ${typeof routine}`);
     }
-    const lock = await this.acquire(resources, ttlMs, options);
+    const lock = await this.acquireChecked(resources, ttlMs, options, USING_OPTION_KEYS);
     const threshold = Math.min(
       options?.autoExtendThresholdMs ?? this.options.autoExtendThresholdMs,
       Math.floor(ttlMs / 2),

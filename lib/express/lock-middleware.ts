@@ -1,6 +1,7 @@
 import { assertTtl } from '../core/arguments.js';
 import type { Lock } from '../core/lock.js';
-import { assertAcquireOptions, type AcquireOptions } from '../core/options.js';
+import { ACQUIRE_OPTION_KEYS, assertAcquireOptions, type AcquireOptions } from '../core/options.js';
+import { assertKnownOptions, optionKeys } from '../core/known-options.js';
 import {
   assertLockHttpOptions,
   lockErrorResponse,
@@ -38,6 +39,15 @@ export interface LockMiddlewareOptions extends Omit<AcquireOptions, 'signal'>, L
   ttlMs?: number;
 }
 
+/** Every key of {@link LockMiddlewareOptions}. */
+const MIDDLEWARE_OPTION_KEYS = optionKeys<LockMiddlewareOptions>()([
+  ...ACQUIRE_OPTION_KEYS.filter((key): key is Exclude<typeof key, 'signal'> => key !== 'signal'),
+  'redlock',
+  'key',
+  'ttlMs',
+  'unavailableStatus',
+]);
+
 /** Express's `next`: passes control on, or an error to the error handlers. */
 export type Next = (error?: unknown) => void;
 
@@ -59,6 +69,7 @@ export function lockMiddleware(options: LockMiddlewareOptions) {
   if (typeof options !== 'object' || options === null) {
     throw new TypeError('lockMiddleware: expected an options object with `redlock` and `key`');
   }
+  assertKnownOptions('lockMiddleware(options)', options, MIDDLEWARE_OPTION_KEYS);
   const { redlock, key, ttlMs = 10_000, unavailableStatus, ...acquireOptions } = options;
   if (typeof redlock?.using !== 'function') {
     throw new TypeError('lockMiddleware: expected `redlock` to be a Redlock or a RedlockService');

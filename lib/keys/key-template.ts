@@ -1,5 +1,6 @@
 import { MAX_RESOURCE_BYTES } from '../core/arguments.js';
 import { InvalidLockKeyError } from '../core/errors/index.js';
+import { LONE_SURROGATE } from '../core/errors/invalid-lock-key.error.js';
 
 /** One `<...>` in a template: where its value comes from. */
 interface Placeholder {
@@ -55,6 +56,8 @@ export function compileKeyTemplate(
     placeholders.push({ text: match[0], index, path });
   }
   literals.push(template.slice(last));
+  for (const literal of literals)
+    assertNoForgottenPlaceholder(literal, template, parameterNames, where);
 
   return (args) => {
     let key = literals[0];
@@ -74,6 +77,39 @@ export function compileKeyTemplate(
   };
 }
 
+const INTERPOLATION = /\$\{([^}]*)\}/;
+const BRACED_NAME = /\{([A-Za-z_$][\w$]*)((?:\.[\w$-]+)*)\}/g;
+
+/**
+ * A template's literal text that looks like a placeholder written another way would lock one
+ * literal key for every call: `${id}` (a template literal in single quotes), or `{id}` naming a
+ * parameter (a placeholder is `<id>`; a Cluster hash tag around a value is `{<id>}`).
+ */
+function assertNoForgottenPlaceholder(
+  literal: string,
+  template: string,
+  parameterNames: readonly (string | undefined)[],
+  where: string,
+): void {
+  const interpolation = INTERPOLATION.exec(literal);
+  if (interpolation) {
+    throw new TypeError(
+      `${where}: the lock key template ${JSON.stringify(template)} contains ` +
+        `${interpolation[0]}, which only a backtick template literal fills in; here it would ` +
+        `lock one literal key for every call. Write the placeholder as <${interpolation[1].trim()}>.`,
+    );
+  }
+  for (const match of literal.matchAll(BRACED_NAME)) {
+    if (!parameterNames.includes(match[1])) continue;
+    throw new TypeError(
+      `${where}: the lock key template ${JSON.stringify(template)} contains ${match[0]}, ` +
+        `which is literal text, so every call would lock the same key. Write the placeholder ` +
+        `as <${match[1]}${match[2]}> (or {<${match[1]}${match[2]}>} for a Redis Cluster hash ` +
+        'tag around the value); for a literal hash tag, pass a function that returns the key.',
+    );
+  }
+}
+
 function valueOf(template: string, placeholder: Placeholder, args: readonly unknown[]): string {
   let value: unknown = args[placeholder.index];
   for (const segment of placeholder.path) {
@@ -91,5 +127,9 @@ function valueOf(template: string, placeholder: Placeholder, args: readonly unkn
   }
   const text = String(value);
   if (text === '') throw new InvalidLockKeyError(template, placeholder.text, 'is an empty string');
+  // encodeURIComponent would throw a URIError (an HTTP 500) on half a character.
+  if (LONE_SURROGATE.test(text)) {
+    throw new InvalidLockKeyError(template, placeholder.text, 'has a lone UTF-16 surrogate');
+  }
   return text;
 }

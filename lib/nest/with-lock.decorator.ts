@@ -1,5 +1,6 @@
 import { Inject } from '@nestjs/common';
-import { assertAcquireOptions, type AcquireOptions } from '../core/options.js';
+import { ACQUIRE_OPTION_KEYS, assertAcquireOptions, type AcquireOptions } from '../core/options.js';
+import { optionKeys } from '../core/known-options.js';
 import { assertTtl } from '../core/arguments.js';
 import { ResourceLockedError } from '../core/errors/index.js';
 import { compileKeyTemplate } from '../keys/key-template.js';
@@ -23,6 +24,13 @@ export interface WithLockOptions extends Omit<AcquireOptions, 'signal'> {
    */
   onLocked?: 'throw' | 'skip';
 }
+
+/** Every key of {@link WithLockOptions}. */
+const WITH_LOCK_OPTION_KEYS = optionKeys<WithLockOptions>()([
+  ...ACQUIRE_OPTION_KEYS.filter((key): key is Exclude<typeof key, 'signal'> => key !== 'signal'),
+  'ttlMs',
+  'onLocked',
+]);
 
 /**
  * Runs the decorated method holding a distributed lock whose key is built from its arguments:
@@ -102,7 +110,7 @@ function keyResolver(
 
 function checkOptions(options: WithLockOptions, where: string): void {
   namingWhere(where, () => {
-    assertAcquireOptions(options as AcquireOptions);
+    assertAcquireOptions(options as AcquireOptions, WITH_LOCK_OPTION_KEYS);
     if (options.ttlMs !== undefined) assertTtl('ttlMs', options.ttlMs);
     if (
       options.onLocked !== undefined &&

@@ -277,7 +277,8 @@ describe('@WithLock and RedlockModule on 3 real nodes', () => {
     const warnings: string[] = [];
     const logger = new Logger('test');
     logger.warn = (message: unknown) => void warnings.push(String(message));
-    await boot([RedlockModule.forRoot([...cluster.urls, cluster.urls[0]], { logger })]);
+    // A fourth, distinct node: another database of the first server.
+    await boot([RedlockModule.forRoot([...cluster.urls, `${cluster.urls[0]}/1`], { logger })]);
     expect(warnings.join('\n')).toMatch(/4 nodes give no more fault tolerance than 3/);
   });
 

@@ -11,6 +11,8 @@ export class InvalidLockKeyError extends LockError {
   readonly template: string;
   /** The placeholder that had no usable value, e.g. `<id>`. */
   readonly placeholder: string;
+  /** What is wrong with its value, e.g. `is undefined`. */
+  readonly problem: string;
 
   constructor(template: string, placeholder: string, problem: string, message?: string) {
     super(
@@ -22,6 +24,19 @@ export class InvalidLockKeyError extends LockError {
     this.name = 'InvalidLockKeyError';
     this.template = template;
     this.placeholder = placeholder;
+    this.problem = problem;
+  }
+
+  /** `name` contains a lone UTF-16 surrogate (see {@link LONE_SURROGATE}). */
+  static malformed(name: string, argument: string): InvalidLockKeyError {
+    return new InvalidLockKeyError(
+      name,
+      '',
+      'is not well-formed UTF-16',
+      `Expected ${argument} to be well-formed text, got one with a lone UTF-16 surrogate ` +
+        '(half of a character): Redis would see a replacement character, the same for every ' +
+        'such name.',
+    );
   }
 
   /**
@@ -40,6 +55,12 @@ export class InvalidLockKeyError extends LockError {
     );
   }
 }
+
+/**
+ * A lone UTF-16 surrogate: half of a character. Redis sees UTF-8, where every lone surrogate
+ * becomes the same replacement character, so two different names would lock one key.
+ */
+export const LONE_SURROGATE = /\p{Surrogate}/u;
 
 /** What every key the engine keeps beside a resource contains; no resource name may. */
 export const RESERVED_NAMESPACE = ':redlock:';
