@@ -38,11 +38,10 @@ app.post(
 // #endregion
 
 // #region nest-interceptor
-import { Controller, Param, Post, UseInterceptors } from '@nestjs/common';
-import { LockInterceptor, LockRoute } from 'nestjs-redlock';
+import { Controller, Param, Post } from '@nestjs/common';
+import { LockRoute } from 'nestjs-redlock';
 
 @Controller('orders')
-@UseInterceptors(LockInterceptor) // or app-wide: { provide: APP_INTERCEPTOR, useClass: LockInterceptor }
 export class OrdersController {
   @Post(':id/refund')
   @LockRoute('order:<params.id>', { waitMs: 0 })

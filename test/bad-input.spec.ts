@@ -101,6 +101,12 @@ describe('bad input at every public entry (3 real nodes)', () => {
       TypeError,
       /`resources`/,
     ],
+    [
+      'acquire: a resource with a lone surrogate (it would share its key with others)',
+      () => redlock.acquire(['ok', 'a\uD800'], 1000),
+      InvalidLockKeyError as unknown as ErrorConstructor,
+      /`resources\[1\]` to be well-formed text, got one with a lone UTF-16 surrogate/,
+    ],
     ['acquire: ttl as a string', () => redlock.acquire('a', '10s' as never), RangeError, /`ttlMs`/],
     [
       'release: not a lock',
@@ -374,6 +380,7 @@ describe('bad input at every public entry (3 real nodes)', () => {
     ['an array', [1, 2]],
     ['NaN', Number.NaN],
     ['a key over 1024 bytes', 'x'.repeat(2_000)],
+    ['a lone UTF-16 surrogate', 'a\uD800b'],
   ])(
     '@WithLock method called with %s as a key value: InvalidLockKeyError, no lock',
     async (_, id) => {
@@ -443,6 +450,8 @@ describe('bad input at every public entry (3 real nodes)', () => {
       ['the key as null', { sku: null }, 'sku:<body.sku>'],
       ['the key as an empty string', { sku: '' }, 'sku:<body.sku>'],
       ['a key over 1024 bytes', { sku: 'é'.repeat(600) }, 'sku:<body.sku>'],
+      // encodeURIComponent throws a URIError on half a character: that was a 500.
+      ['a key with a lone surrogate', { sku: 'x\uDC00' }, 'sku:<body.sku>'],
     ])('answers 400 invalid-key to %s, taking no lock', async (_, body, template) => {
       for (const [name, server] of servers()) {
         const before = await probe.calls('evalsha');

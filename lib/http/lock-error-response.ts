@@ -25,7 +25,10 @@ export function assertLockHttpOptions(options: LockHttpOptions): void {
   }
 }
 
-/** The JSON body of a lock failure. */
+/**
+ * The JSON body of a lock failure. It names no resource, key template or prefix: those are
+ * the service's internals.
+ */
 export interface LockErrorBody {
   /** The HTTP status, as in the response line. */
   statusCode: number;
@@ -35,8 +38,6 @@ export interface LockErrorBody {
   message: string;
   /** `locked`: held elsewhere; `unavailable`: no quorum; `invalid-key`: the request lacks a key value. */
   reason: 'locked' | 'unavailable' | 'invalid-key';
-  /** The resources that could not be locked, when known. */
-  resources?: readonly string[];
 }
 
 /** An HTTP answer to a lock error: status, headers and JSON body. */
@@ -72,7 +73,6 @@ export function lockErrorResponse(
         error: 'Locked',
         message: 'The resource is locked by another request; retry later.',
         reason: 'locked',
-        resources: error.resources,
       },
     };
   }
@@ -86,7 +86,6 @@ export function lockErrorResponse(
         error: status === 503 ? 'Service Unavailable' : 'Locked',
         message: 'The lock service could not reach enough of its nodes; retry later.',
         reason: 'unavailable',
-        resources: error.resources,
       },
     };
   }
@@ -97,7 +96,11 @@ export function lockErrorResponse(
       body: {
         statusCode: 400,
         error: 'Bad Request',
-        message: error.message,
+        // The placeholder names a part of the request; the template, with its key names, and
+        // the resource name, with the module's prefix, stay internal.
+        message: error.placeholder
+          ? `The request's ${error.placeholder} ${error.problem}; it is needed for the lock key.`
+          : 'The request gives a value that cannot be part of a lock key.',
         reason: 'invalid-key',
       },
     };

@@ -1,8 +1,9 @@
-export { REDLOCK_MODULE_OPTIONS } from './redlock.constants.js';
+export { LOCK_ROUTE_METADATA, REDLOCK_MODULE_OPTIONS } from './redlock.constants.js';
 export type { HeldLock } from './lock-context.js';
 export {
   type RedlockModuleAsyncOptions,
   type RedlockModuleOptions,
+  type RedlockModuleRegistration,
   type RedlockModuleRootOptions,
   type RedlockOptionsFactory,
   type ResolvedRedlockModuleOptions,
@@ -11,4 +12,5 @@ export { RedlockModule } from './redlock.module.js';
 export { RedlockService } from './redlock.service.js';
 export { WithLock, type LockKeys, type WithLockOptions } from './with-lock.decorator.js';
 export { LockInterceptor } from './lock.interceptor.js';
-export { LOCK_ROUTE_METADATA, LockRoute, type LockRouteOptions } from './lock-route.decorator.js';
+export { LockExceptionFilter } from './lock-exception.filter.js';
+export { LockRoute, type LockRouteOptions } from './lock-route.decorator.js';

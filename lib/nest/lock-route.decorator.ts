@@ -1,6 +1,8 @@
-import { SetMetadata } from '@nestjs/common';
+import { applyDecorators, SetMetadata, UseInterceptors } from '@nestjs/common';
 import { assertTtl } from '../core/arguments.js';
-import { assertAcquireOptions, type AcquireOptions } from '../core/options.js';
+import { namingWhere } from './argument-error.js';
+import { ACQUIRE_OPTION_KEYS, assertAcquireOptions, type AcquireOptions } from '../core/options.js';
+import { optionKeys } from '../core/known-options.js';
 import { assertLockHttpOptions, type LockHttpOptions } from '../http/lock-error-response.js';
 import {
   requestKeyResolver,
@@ -8,14 +10,23 @@ import {
   type RequestLike,
 } from '../keys/request-key-template.js';
 
-/** Metadata key of `@LockRoute()`, read by `LockInterceptor`. */
-export const LOCK_ROUTE_METADATA = 'nestjs-redlock:lock-route';
+import { LockInterceptor } from './lock.interceptor.js';
+import { LOCK_ROUTE_METADATA } from './redlock.constants.js';
+
+export { LOCK_ROUTE_METADATA };
 
 /** Options of `@LockRoute()`. */
 export interface LockRouteOptions extends Omit<AcquireOptions, 'signal'>, LockHttpOptions {
   /** The lock's ttl in milliseconds; extended while the request runs. Default: the module's `defaultTtlMs`. */
   ttlMs?: number;
 }
+
+/** Every key of {@link LockRouteOptions}. */
+const LOCK_ROUTE_OPTION_KEYS = optionKeys<LockRouteOptions>()([
+  ...ACQUIRE_OPTION_KEYS.filter((key): key is Exclude<typeof key, 'signal'> => key !== 'signal'),
+  'ttlMs',
+  'unavailableStatus',
+]);
 
 /** What `LockInterceptor` reads (internal). */
 export interface LockRouteMetadata {
@@ -26,7 +37,10 @@ export interface LockRouteMetadata {
 /**
  * Declares the lock a route (or every route of a controller) holds, as templates over the
  * request: `<params.id>`, `<query.x>`, `<body.orderId>`, `<headers.x-tenant-id>`, `<user.id>`,
- * or `(req) => keys`. `LockInterceptor` takes it. Bad templates fail when the class is defined.
+ * or `(req) => keys`, and binds the `LockInterceptor` that takes it (as `@UseInterceptors`
+ * would; one also bound globally or on the controller does not lock twice). The controller's
+ * module must see `RedlockService`, or the app fails at startup. Bad templates fail when the
+ * class is defined.
  *
  * @example
  * @Post(':id/pay')
@@ -37,12 +51,17 @@ export function LockRoute(
   keys: RequestKeys,
   options: LockRouteOptions = {},
 ): MethodDecorator & ClassDecorator {
-  assertAcquireOptions(options);
-  assertLockHttpOptions(options);
-  if (options.ttlMs !== undefined) assertTtl('ttlMs', options.ttlMs);
+  namingWhere('@LockRoute', () => {
+    assertAcquireOptions(options, LOCK_ROUTE_OPTION_KEYS);
+    assertLockHttpOptions(options);
+    if (options.ttlMs !== undefined) assertTtl('ttlMs', options.ttlMs);
+  });
   const metadata: LockRouteMetadata = {
     resolveKeys: requestKeyResolver(keys, '@LockRoute'),
     options,
   };
-  return SetMetadata(LOCK_ROUTE_METADATA, metadata);
+  return applyDecorators(
+    SetMetadata(LOCK_ROUTE_METADATA, metadata),
+    UseInterceptors(LockInterceptor),
+  ) as MethodDecorator & ClassDecorator;
 }

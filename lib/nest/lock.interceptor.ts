@@ -12,7 +12,8 @@ import { RequestAbortedError } from '../core/errors/index.js';
 import type { RawResponse, RequestLock } from '../http/lock-http-types.js';
 import { RequestHold } from '../http/request-hold.js';
 import type { RequestLike } from '../keys/request-key-template.js';
-import { LOCK_ROUTE_METADATA, type LockRouteMetadata } from './lock-route.decorator.js';
+import type { LockRouteMetadata } from './lock-route.decorator.js';
+import { LOCK_ROUTE_METADATA, LOCK_ROUTE_TAKEN } from './redlock.constants.js';
 import { RedlockService } from './redlock.service.js';
 
 /**
@@ -42,7 +43,11 @@ export class LockInterceptor implements NestInterceptor {
       [context.getHandler(), context.getClass()],
     );
     const http = context.switchToHttp();
-    const request = http.getRequest<RequestLike & { lock?: RequestLock }>();
+    const request = http.getRequest<
+      RequestLike & { lock?: RequestLock; [LOCK_ROUTE_TAKEN]?: true }
+    >();
+    // Bound twice (by @LockRoute and globally): the outer one holds the lock and answers.
+    if (request[LOCK_ROUTE_TAKEN]) return next.handle();
     const reply = http.getResponse<
       RawResponse & { raw?: RawResponse; header?: (n: string, v: string) => unknown }
     >();
@@ -59,6 +64,7 @@ export class LockInterceptor implements NestInterceptor {
       return throwError(() => new HttpException(response.body, response.status));
     };
     if (!route) return next.handle().pipe(catchError(answer));
+    request[LOCK_ROUTE_TAKEN] = true;
 
     return new Observable((subscriber) => {
       let resources: string | readonly string[];

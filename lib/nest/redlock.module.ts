@@ -1,8 +1,15 @@
 import { Module, type DynamicModule, type Provider } from '@nestjs/common';
+import { APP_FILTER } from '@nestjs/core';
+import { assertBoolean } from '../core/arguments.js';
+import { LockExceptionFilter } from './lock-exception.filter.js';
+import { namingWhere } from './argument-error.js';
 import type { RedisNodeSpec } from '../core/redis-node.js';
 import { REDLOCK_MODULE_OPTIONS } from './redlock.constants.js';
+import { assertKnownOptions } from '../core/known-options.js';
 import {
+  ASYNC_OPTION_KEYS,
   resolveModuleOptions,
+  ROOT_OPTION_KEYS,
   type RedlockModuleAsyncOptions,
   type RedlockModuleRootOptions,
   type RedlockOptionsFactory,
@@ -22,7 +29,8 @@ import { RedlockService } from './redlock.service.js';
 export class RedlockModule {
   /** The module over `nodes`, with `options`. */
   static forRoot(nodes: RedisNodeSpec[], options: RedlockModuleRootOptions = {}): DynamicModule {
-    const { isGlobal = false, ...moduleOptions } = options ?? {};
+    assertKnownOptions('RedlockModule.forRoot(nodes, options)', options, ROOT_OPTION_KEYS);
+    const { isGlobal = false, exceptionFilter = true, ...moduleOptions } = options ?? {};
     return {
       module: RedlockModule,
       global: isGlobal,
@@ -32,6 +40,7 @@ export class RedlockModule {
           useFactory: () => resolveModuleOptions({ ...moduleOptions, nodes }),
         },
         RedlockService,
+        ...filterProviders('forRoot', exceptionFilter),
       ],
       exports: [RedlockService],
     };
@@ -43,7 +52,12 @@ export class RedlockModule {
    * or `useClass` / `useExisting` with a `RedlockOptionsFactory`.
    */
   static forRootAsync(options: RedlockModuleAsyncOptions): DynamicModule {
-    const providers: Provider[] = [optionsProvider(options), RedlockService];
+    assertKnownOptions('RedlockModule.forRootAsync(options)', options, ASYNC_OPTION_KEYS);
+    const providers: Provider[] = [
+      optionsProvider(options),
+      RedlockService,
+      ...filterProviders('forRootAsync', options.exceptionFilter ?? true),
+    ];
     if (options.useClass) providers.push({ provide: options.useClass, useClass: options.useClass });
     return {
       module: RedlockModule,
@@ -55,12 +69,21 @@ export class RedlockModule {
   }
 }
 
+function filterProviders(entry: string, exceptionFilter: unknown): Provider[] {
+  namingWhere(`RedlockModule.${entry}`, () => assertBoolean('exceptionFilter', exceptionFilter));
+  return exceptionFilter ? [{ provide: APP_FILTER, useClass: LockExceptionFilter }] : [];
+}
+
 function optionsProvider(options: RedlockModuleAsyncOptions): Provider {
   if (options.useFactory) {
     const factory = options.useFactory;
     return {
       provide: REDLOCK_MODULE_OPTIONS,
-      useFactory: async (...args: never[]) => resolveModuleOptions(await factory(...args)),
+      useFactory: async (...args: never[]) =>
+        resolveModuleOptions(
+          await factory(...args),
+          "the options forRootAsync's useFactory returned",
+        ),
       inject: options.inject ?? [],
     };
   }
@@ -73,7 +96,10 @@ function optionsProvider(options: RedlockModuleAsyncOptions): Provider {
   return {
     provide: REDLOCK_MODULE_OPTIONS,
     useFactory: async (factory: RedlockOptionsFactory) =>
-      resolveModuleOptions(await factory.createRedlockOptions()),
+      resolveModuleOptions(
+        await factory.createRedlockOptions(),
+        `what ${factoryClass.name}.createRedlockOptions() returned`,
+      ),
     inject: [factoryClass],
   };
 }

@@ -1,0 +1,44 @@
+import { Catch, Injectable, type ArgumentsHost, type ExceptionFilter } from '@nestjs/common';
+import { HttpAdapterHost } from '@nestjs/core';
+import { throwError, type Observable } from 'rxjs';
+import {
+  InvalidLockKeyError,
+  QuorumUnavailableError,
+  ResourceLockedError,
+} from '../core/errors/index.js';
+import { lockErrorResponse } from '../http/lock-error-response.js';
+import { RedlockService } from './redlock.service.js';
+
+/**
+ * Answers the lock errors that reach Nest's exception layer, in any HTTP context (Express or
+ * Fastify): `ResourceLockedError` 423 Locked with `Retry-After`, `QuorumUnavailableError` 423
+ * (or the module's `unavailableStatus`), `InvalidLockKeyError` 400, with the same JSON body as
+ * `LockInterceptor`, and no stack trace in the log. `@WithLock` deep in a service called from a
+ * route without the interceptor thus answers 423, not 500. `RedlockModule` binds it globally
+ * unless given `exceptionFilter: false`; then bind it yourself where you want it. Other
+ * contexts (microservices, WebSockets) get the error back unchanged.
+ */
+@Catch(ResourceLockedError, QuorumUnavailableError, InvalidLockKeyError)
+@Injectable()
+export class LockExceptionFilter implements ExceptionFilter {
+  constructor(
+    private readonly adapterHost: HttpAdapterHost,
+    private readonly redlock: RedlockService,
+  ) {}
+
+  catch(error: Error, host: ArgumentsHost): Observable<never> | undefined {
+    if (host.getType() !== 'http') return throwError(() => error);
+    const answer = lockErrorResponse(error, { unavailableStatus: this.redlock.unavailableStatus });
+    const adapter = this.adapterHost.httpAdapter;
+    const response: unknown = host.switchToHttp().getResponse();
+    if (!answer || adapter.isHeadersSent(response)) {
+      adapter.end(response);
+      return undefined;
+    }
+    for (const [name, value] of Object.entries(answer.headers)) {
+      adapter.setHeader(response, name, value);
+    }
+    adapter.reply(response, answer.body, answer.status);
+    return undefined;
+  }
+}
