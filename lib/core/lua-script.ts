@@ -10,10 +10,9 @@ export interface LuaScript {
   readonly sha: string;
   /**
    * Whether it takes or prolongs a hold (acquire, extend) rather than giving one up (release).
-   * Such a script is not sent to a node that has stopped answering, and its NOSCRIPT fallback
-   * is skipped once the operation is decided: a late acquire could land after the release
-   * that followed it (another client may have loaded the release script meanwhile, so that
-   * release did not fail in turn). A release is always sent: it is what cleans up.
+   * Its NOSCRIPT fallback is skipped once the operation is decided: a late acquire could land
+   * after the release that followed it (another client may have loaded the release script
+   * meanwhile, so that release did not fail in turn); a node's votes for it may be vetoed.
    */
   readonly takesHold: boolean;
 }

@@ -2,6 +2,7 @@ import { Cluster, Redis, type RedisOptions } from 'ioredis';
 import { isIP } from 'node:net';
 import {
   NodeMayEvictError,
+  NodeMisconfiguredError,
   NodeNotReadyError,
   NodeRestartedError,
   NodeTimeoutError,
@@ -12,9 +13,10 @@ import { monotonicNow } from './clock.js';
 import { closeConnection } from './close-connection.js';
 import { ReleaseNotices } from './release-notices.js';
 import { RestartWatch } from './restart-watch.js';
-import { ALL_SCRIPTS, type LuaScript } from './scripts.js';
+import { ALL_SCRIPTS, PROBE_SCRIPT, type LuaScript } from './scripts.js';
 import { UnansweredCommands } from './unanswered-commands.js';
 import { RedlockWarning } from './redlock-warning.js';
+import { adviceFor, diagnose, redactNodeError, type NodeProblem } from './node-diagnosis.js';
 
 /**
  * One Redis node of a Redlock: a `redis://[user:password@]host:port[/db]` or `rediss://` URL,
@@ -44,7 +46,7 @@ export type StillWanted = () => boolean;
 export interface RedisNodeSettings {
   /** Receives the connection errors of owned clients (which ioredis would otherwise log). */
   readonly onError: (error: Error, node: string) => void;
-  /** A node whose oldest unanswered command is older than this is sent no new holds. */
+  /** A node whose oldest unanswered command is older than this is sent no new commands. */
   readonly stallAfterMs: number;
   /** How long after a restart the node's votes for a hold do not count (0: they always do). */
   readonly restartDelayMs: number;
@@ -54,6 +56,13 @@ export interface RedisNodeSettings {
   readonly onWarning: (warning: RedlockWarning) => void;
   /** What to do with the votes of a node that may evict keys. */
   readonly evictingNodes: EvictingNodes;
+  /**
+   * Told once when an owned connection fails (and again if the cause changes), with the error;
+   * not once per reconnection attempt.
+   */
+  readonly onDown: (node: string, error: Error) => void;
+  /** Told once when a connection reported down is ready again. */
+  readonly onUp: (node: string) => void;
 }
 
 /**
@@ -89,11 +98,20 @@ export class RedisNode {
   private readonly restarts: RestartWatch;
   /** Notices a node that may evict keys, and keeps its votes out unless told to count them. */
   private readonly eviction: EvictionWatch;
+  /** The owned connection's last error (its cause, when it is down). */
+  private lastError: Error | undefined;
+  /** The cause last reported by `onDown`, until the node is reported up again. */
+  private reportedDown: NodeProblem | undefined;
+  /** Why INFO cannot be read (renamed, denied), while it cannot; warned of once. */
+  private infoUnreadable: string | undefined;
+  /** Set while this connection is not what was asked for (its database not selected). */
+  private misconfigured: NodeMisconfiguredError | undefined;
 
   private readonly onClose = () => {
     this.connection++;
     this.unanswered.clear();
     this.restarts.disconnected();
+    this.misconfigured = undefined;
   };
 
   private constructor(
@@ -116,8 +134,19 @@ export class RedisNode {
       ? undefined
       : new ReleaseNotices(
           client as Redis,
-          (error) => settings.onError(error, label),
+          (error) => settings.onError(redactNodeError(error), label),
           () => this.subscriberConnected(),
+          (error) =>
+            settings.onWarning(
+              new RedlockWarning(
+                'NOTICES_UNAVAILABLE',
+                label,
+                `the node refused to subscribe this client to release notices (${error.message}), ` +
+                  'so waiters poll every `retryDelayMs` instead of being woken at once. Grant ' +
+                  'the user SUBSCRIBE and its channels (`&<keyPrefix>*`); see the README ' +
+                  '("Troubleshooting").',
+              ),
+            ),
         );
     if (!this.isCluster) {
       // Load the scripts whenever a connection becomes ready (a restarted node has lost them),
@@ -126,6 +155,7 @@ export class RedisNode {
       client.on('ready', () => this.onReady());
       if (client.status === 'ready') this.onReady();
     }
+    if (owned) client.on('error', (error: Error) => this.connectionFailed(error));
     this.firstConnection = this.watchFirstConnection();
     client.on('close', this.onClose);
     if (!owned && (client.options as RedisOptions).autoResendUnfulfilledCommands !== false) {
@@ -155,9 +185,8 @@ export class RedisNode {
       return new RedisNode(client, false, labelOfClient(client), settings);
     }
     const label = labelOf(options);
-    const client = new Redis(options);
-    client.on('error', (error: Error) => settings.onError(error, label));
-    return new RedisNode(client, true, label, settings);
+    // The node's constructor listens for the connection's errors, in this same tick.
+    return new RedisNode(new Redis(options), true, label, settings);
   }
 
   /**
@@ -192,13 +221,16 @@ export class RedisNode {
    * node restarted less than `restartDelayMs` ago (it may have lost the keys of locks that are
    * still valid), or its identity is still being read after a reconnection.
    */
-  uncountedReason(): NodeRestartedError | NodeNotReadyError | NodeMayEvictError | undefined {
+  uncountedReason():
+    | NodeRestartedError
+    | NodeNotReadyError
+    | NodeMayEvictError
+    | NodeMisconfiguredError
+    | undefined {
     // A hand-off notice can arrive while the lock connection is down: the node may have
     // restarted, and nothing has checked it yet.
-    if (this.client.status !== 'ready') {
-      return new NodeNotReadyError(this.label, `status: ${this.client.status}`);
-    }
-    return this.restarts.uncountedReason() ?? this.eviction.uncountedReason();
+    if (this.client.status !== 'ready') return this.notReady();
+    return this.misconfigured ?? this.restarts.uncountedReason() ?? this.eviction.uncountedReason();
   }
 
   /**
@@ -215,10 +247,16 @@ export class RedisNode {
   ): Promise<Reply> {
     if (this.client.status === 'ready') {
       // A node that keeps its connection open but stopped answering (paused, partitioned) gets
-      // no new holds: they would only pile up in its queue, and land when nobody wants them.
+      // no new holds: they would land when nobody wants them. Nor releases, beyond one for each
+      // hold it was sent and has not answered (a late acquire then finds its clean-up behind
+      // it): everything sent would pile up in memory (the client's queue, the socket's buffer)
+      // for as long as it stalls, and the keys of other releases expire by ttl anyway.
       const now = monotonicNow();
       const waitedMs = this.isCluster ? 0 : this.unanswered.oldestWaitMs(now);
-      if (script.takesHold && waitedMs > this.settings.stallAfterMs) {
+      if (
+        waitedMs > this.settings.stallAfterMs &&
+        (script.takesHold || !this.unanswered.mayCleanUp())
+      ) {
         return Promise.reject(
           new NodeNotReadyError(this.label, `no answer for ${Math.round(waitedMs)} ms`),
         );
@@ -226,19 +264,18 @@ export class RedisNode {
       return this.evaluate<Reply>(script, keys, args, stillWanted, now);
     }
     const firstConnection = this.firstConnection;
-    if (firstConnection === undefined) {
-      return Promise.reject(new NodeNotReadyError(this.label, `status: ${this.client.status}`));
-    }
+    if (firstConnection === undefined) return Promise.reject(this.notReady());
     return firstConnection.then(() => {
-      if (this.client.status !== 'ready')
-        throw new NodeNotReadyError(this.label, `status: ${this.client.status}`);
+      if (this.client.status !== 'ready') throw this.notReady();
       return this.evaluate<Reply>(script, keys, args, stillWanted, monotonicNow());
     });
   }
 
   /**
-   * Sends PING and reports whether the node answered within `timeoutMs` and counts (a node
-   * that just restarted answers but does not count). Never rejects; leaves no timer.
+   * Checks that the node can take locks now, within `timeoutMs`: it is connected, runs this
+   * client's scripts (an ACL or a renamed command may forbid them), is a primary (a replica
+   * answers READONLY), and counts (it did not just restart, its database was selected). Never
+   * rejects; leaves no timer.
    */
   async health(timeoutMs: number): Promise<NodeHealth> {
     const node = this.label;
@@ -249,23 +286,44 @@ export class RedisNode {
     });
     try {
       // Right after start, the first connection may still be on its way: wait for it.
-      if (this.firstConnection) await Promise.race([this.firstConnection, timedOut]);
-      if (this.client.status !== 'ready') {
-        return { node, up: false, error: `not ready (status: ${this.client.status})` };
+      if (this.firstConnection) {
+        await Promise.race([this.firstConnection, timedOut]).catch(() => undefined);
       }
-      await Promise.race([this.client.ping(), timedOut]);
+      if (this.client.status !== 'ready') return unhealthy(node, this.notReady());
+      await Promise.race([
+        this.evaluate(PROBE_SCRIPT, [], [], () => true, monotonicNow()),
+        timedOut,
+      ]);
       const latencyMs = Math.round((monotonicNow() - startedAt) * 100) / 100;
-      // A node found able to evict is read again, so that fixing its policy takes effect.
-      if (this.eviction.mayEvict && !this.isCluster) {
-        const memory = await Promise.race([(this.client as Redis).info('memory'), timedOut]);
-        this.eviction.read(memory);
+      if (!this.isCluster && this.infoUnreadable === undefined) {
+        // INFO may be denied or renamed: then neither the role nor the policy can be read.
+        const info = await Promise.race([
+          (this.client as Redis).info().catch((error: unknown) => {
+            if (/unknown command|NOPERM/i.test(String(error))) return '';
+            throw error;
+          }),
+          timedOut,
+        ]);
+        if (/^role:slave/m.test(info)) {
+          const error = new Error('READONLY: the node is a replica (role:slave)');
+          return { ...unhealthy(node, error), latencyMs };
+        }
+        // A node found able to evict is read again, so that fixing its policy takes effect.
+        if (this.eviction.mayEvict) this.eviction.read(info);
       }
       const uncounted = this.uncountedReason();
-      if (uncounted) return { node, up: false, latencyMs, error: uncounted.message };
-      const warning = this.eviction.healthWarning();
-      return warning ? { node, up: true, latencyMs, warning } : { node, up: true, latencyMs };
+      if (uncounted) return { ...unhealthy(node, uncounted), latencyMs };
+      const warnings = [this.eviction.healthWarning(), this.infoWarning()].filter(
+        (warning): warning is string => warning !== undefined,
+      );
+      return warnings.length > 0
+        ? { node, up: true, latencyMs, warning: warnings.join(' ') }
+        : { node, up: true, latencyMs };
     } catch (error) {
-      return { node, up: false, error: error instanceof Error ? error.message : String(error) };
+      return unhealthy(
+        node,
+        error instanceof Error ? redactNodeError(error) : new Error(String(error)),
+      );
     } finally {
       clearTimeout(timer);
     }
@@ -281,6 +339,57 @@ export class RedisNode {
     if (this.owned) await closeConnection(this.client as Redis);
   }
 
+  /** Why the connection cannot take a command now, with its last error as the cause. */
+  private notReady(): NodeNotReadyError {
+    const status = this.client.status;
+    let reason = `status: ${status}`;
+    if (status === 'connecting' || status === 'connect') {
+      reason = `still connecting (status: ${status})`;
+      // A TLS client on a plaintext port waits for a handshake that never comes.
+      if ((this.client.options as RedisOptions).tls) {
+        reason += '; if the port does not serve TLS, a rediss:// handshake never completes';
+      }
+    }
+    return new NodeNotReadyError(this.label, reason, this.lastError);
+  }
+
+  /**
+   * An owned connection failed. Reported once per cause rather than per reconnection attempt;
+   * a failed SELECT (the connection then works on database 0) keeps the node's votes out; a
+   * renamed INFO, which ioredis's ready check needs, is routed around.
+   */
+  private connectionFailed(error: Error): void {
+    redactNodeError(error);
+    this.lastError = error;
+    const command = (error as { command?: { name?: unknown } }).command;
+    if (command?.name === 'select') {
+      this.misconfigured = new NodeMisconfiguredError(
+        this.label,
+        `its database could not be selected (${error.message}), so this connection would ` +
+          'lock keys in database 0',
+        error,
+      );
+    }
+    const options = this.client.options as RedisOptions;
+    if (
+      options.enableReadyCheck !== false &&
+      command?.name === 'info' &&
+      /unknown command/i.test(error.message)
+    ) {
+      // The next connection becomes ready without INFO (restart detection is then off).
+      options.enableReadyCheck = false;
+    }
+    this.reportDown(error);
+    this.settings.onError(error, this.label);
+  }
+
+  private reportDown(error: Error): void {
+    const problem = diagnose(error);
+    if (this.reportedDown === problem) return;
+    this.reportedDown = problem;
+    this.settings.onDown(this.label, error);
+  }
+
   private evaluate<Reply>(
     script: LuaScript,
     keys: readonly string[],
@@ -289,13 +398,13 @@ export class RedisNode {
     now: number,
   ): Promise<Reply> {
     const evalsha = () => this.client.evalsha(script.sha, keys.length, ...keys, ...args);
-    return this.send<Reply>(evalsha, now).catch((error: unknown) => {
+    return this.send<Reply>(evalsha, now, script.takesHold).catch((error: unknown) => {
       // The node lost its script cache (a restart, SCRIPT FLUSH): send the source, which also
       // loads it again. Not when the operation was decided meanwhile: a late acquire must not
       // land after the release that followed it.
       if (!isNoScript(error) || (script.takesHold && !stillWanted())) throw error;
       const evaluateSource = () => this.client.eval(script.source, keys.length, ...keys, ...args);
-      return this.send<Reply>(evaluateSource, monotonicNow());
+      return this.send<Reply>(evaluateSource, monotonicNow(), script.takesHold);
     });
   }
 
@@ -304,9 +413,13 @@ export class RedisNode {
    * operation pays no batching delay), or corked with the others of this tick when the
    * connection is busy (one write for many concurrent operations).
    */
-  private send<Reply>(command: () => Promise<unknown>, now: number): Promise<Reply> {
+  private send<Reply>(
+    command: () => Promise<unknown>,
+    now: number,
+    takesHold: boolean,
+  ): Promise<Reply> {
     if (this.unanswered.count > 0) this.coalesceWrites();
-    this.unanswered.sent(now);
+    this.unanswered.sent(now, takesHold);
     const connection = this.connection;
     return command().then(
       (reply) => {
@@ -315,7 +428,7 @@ export class RedisNode {
       },
       (error: unknown) => {
         if (connection === this.connection) this.unanswered.answered();
-        throw error;
+        throw redactNodeError(error);
       },
     );
   }
@@ -348,14 +461,50 @@ export class RedisNode {
 
   private onReady(): void {
     const client = this.client as Redis;
+    if (this.misconfigured) this.reportDown(this.misconfigured);
+    else if (this.reportedDown !== undefined) {
+      this.reportedDown = undefined;
+      this.settings.onUp(this.label);
+    }
     for (const script of ALL_SCRIPTS) client.script('LOAD', script.source).catch(() => undefined);
     // One INFO (server and memory sections among the defaults) tells whether the node
     // restarted and whether it may evict; its reply comes before any vote sent after it.
     const info = client.info();
     this.restarts.connected(info);
     info.then(
-      (reply) => this.eviction.read(reply),
-      () => undefined, // reported by the restart watch
+      (reply) => {
+        this.infoUnreadable = undefined;
+        this.eviction.read(reply);
+      },
+      (error: unknown) => this.infoFailed(error),
+    );
+  }
+
+  /** INFO failed: if it is renamed or denied (not a dropped connection), warn once. */
+  private infoFailed(error: unknown): void {
+    if (!/unknown command|NOPERM/i.test(String(error))) return;
+    const first = this.infoUnreadable === undefined;
+    this.infoUnreadable = error instanceof Error ? redactNodeError(error).message : String(error);
+    if (first) {
+      this.settings.onWarning(
+        new RedlockWarning('RESTART_DETECTION_OFF', this.label, this.infoWarning()!),
+      );
+    }
+  }
+
+  /** What the health check says while INFO cannot be read, or `undefined`. */
+  private infoWarning(): string | undefined {
+    if (this.infoUnreadable === undefined) return undefined;
+    const restarts =
+      this.settings.restartDelayMs > 0
+        ? 'restart detection is off (a restart that lost its data goes unnoticed, and its ' +
+          'votes count at once) and '
+        : '';
+    return (
+      `INFO cannot be read (${this.infoUnreadable}): ${restarts}the eviction policy is not ` +
+      'checked. Allow INFO for this user (+info), or persist every write (appendfsync ' +
+      'always) and set noeviction yourself; see the README ' +
+      '("Troubleshooting").'
     );
   }
 
@@ -379,6 +528,12 @@ export class RedisNode {
       client.on('close', settle);
     });
   }
+}
+
+/** A node found unable to take locks, with what to do about it. */
+function unhealthy(node: string, error: Error): NodeHealth {
+  const problem = diagnose(error);
+  return { node, up: false, error: `${error.message}. ${adviceFor(problem)}`, problem };
 }
 
 function isNoScript(error: unknown): boolean {
@@ -414,6 +569,17 @@ export function connectionOptionsOf(spec: RedisNodeSpec, index: number): RedisOp
 
 /** Parses `redis://[user:password@]host[:port][/db]` and `rediss://...` into ioredis options. */
 export function parseRedisUrl(url: string, argument = 'url'): RedisOptions {
+  // A password with an unencoded '/', '?' or '#' cuts the authority short: the rest of it
+  // would be read as the host, the path (shown in errors) and so on.
+  const authorityStart = url.indexOf('//') + 2;
+  const authorityEnd = url.slice(authorityStart).search(/[/?#]/);
+  if (authorityEnd !== -1 && url.indexOf('@', authorityStart + authorityEnd) !== -1) {
+    throw new TypeError(
+      `Expected \`${argument}\` to be a redis:// or rediss:// URL with its user and password ` +
+        `percent-encoded (encodeURIComponent): ${JSON.stringify(redact(url))} has an '@' after ` +
+        "a '/', '?' or '#', as when a password contains one of them unencoded",
+    );
+  }
   let parsed: URL;
   try {
     parsed = new URL(url);
@@ -455,8 +621,9 @@ export function parseRedisUrl(url: string, argument = 'url'): RedisOptions {
   return options;
 }
 
+/** The URL with everything up to its last '@' (user and password, encoded or not) hidden. */
 function redact(url: string): string {
-  return url.replace(/\/\/[^@/]*@/, '//***@');
+  return url.replace(/\/\/.*@/s, '//***@');
 }
 
 function labelOf(options: RedisOptions): string {

@@ -1,3 +1,5 @@
+import type { NodeProblem } from './node-diagnosis.js';
+
 /** How one node answered a health check. */
 export interface NodeHealth {
   /** The node, as `host:port` (never with its password). */
@@ -6,9 +8,14 @@ export interface NodeHealth {
   readonly up: boolean;
   /** How long PING took, in milliseconds, when it answered. */
   readonly latencyMs?: number;
-  /** Why it is not up. */
+  /** Why it is not up, and what to do about it. */
   readonly error?: string;
-  /** What weakens the lock on it although it counts (a node that may evict keys). */
+  /** The cause of `error`, machine-readable (`'auth'`, `'tls'`, `'read-only'`...). */
+  readonly problem?: NodeProblem;
+  /**
+   * What weakens the lock on it although it counts: a node that may evict keys, or whose
+   * restarts cannot be noticed (INFO denied).
+   */
   readonly warning?: string;
 }
 

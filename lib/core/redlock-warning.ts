@@ -3,7 +3,17 @@ export type RedlockWarningCode =
   /** A node may evict keys (`maxmemory` with a policy other than `noeviction`). */
   | 'NODE_MAY_EVICT'
   /** A caller's ioredis client re-sends unanswered commands after a reconnection. */
-  | 'CLIENT_RESENDS_COMMANDS';
+  | 'CLIENT_RESENDS_COMMANDS'
+  /**
+   * A node's INFO cannot be read (renamed, or denied by an ACL): its restarts and its eviction
+   * policy go unnoticed.
+   */
+  | 'RESTART_DETECTION_OFF'
+  /**
+   * A node refused to let this client subscribe to release notices (an ACL without SUBSCRIBE
+   * or channel access): its waiters poll every `retryDelayMs` instead of being woken.
+   */
+  | 'NOTICES_UNAVAILABLE';
 
 /**
  * Something in the set-up that weakens the lock's guarantees, found at run time: emitted as

@@ -45,6 +45,14 @@ export interface RedlockEvents {
   /** A node failed a command or its connection failed; the operation may still succeed. */
   nodeError: [error: Error, node: string];
   /**
+   * A connection the engine opened failed: once when it goes down, with the error (a refused
+   * password, a refused connection, a TLS failure), and again only if the cause changes; not
+   * once per reconnection attempt. Log it where people look.
+   */
+  nodeDown: [node: string, error: Error];
+  /** A node reported by `nodeDown` is connected and usable again. */
+  nodeUp: [node: string];
+  /**
    * A node restarted (its `run_id` changed); its votes do not count for `uncountedForMs`
    * (see `restartDelayMs`).
    */
@@ -107,6 +115,8 @@ export class Redlock extends EventEmitter<RedlockEvents> {
         onRestart: (node, uncountedForMs) => this.emit('nodeRestarted', node, uncountedForMs),
         onWarning: (warning) => this.emitWarning(warning),
         evictingNodes: this.options.evictingNodes,
+        onDown: (node, error) => this.emit('nodeDown', node, error),
+        onUp: (node) => this.emit('nodeUp', node),
       }),
     );
     this.hasCluster = this.nodes.some((node) => node.isCluster);

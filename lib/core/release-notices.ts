@@ -8,6 +8,9 @@ export type ReleaseListener = (message: string) => void;
 /** A channel nobody has listened to for this long is unsubscribed (checked this often). */
 const IDLE_UNSUBSCRIBE_MS = 1_000;
 
+/** After the node refused a subscription, none is tried for this long (an ACL may change). */
+export const REFUSED_SUBSCRIBE_PAUSE_MS = 30_000;
+
 /**
  * One node's release notices, on a subscriber connection of their own, opened on first need
  * and shared by every waiter of the Redlock (internal). Waiters listen by channel (and
@@ -32,17 +35,24 @@ export class ReleaseNotices {
   private readonly idleSince = new Map<string, number>();
   private sweeper: NodeJS.Timeout | undefined;
   private closed = false;
+  /** Until when (monotonic ms) no subscription is tried, after the node refused one. */
+  private refusedUntil = 0;
+  /** Whether the refusal was reported (once, until a subscription succeeds again). */
+  private refusalReported = false;
 
   /**
    * @param source the node's command connection; the subscriber is its duplicate.
    * @param onError receives the subscriber's connection and command errors.
    * @param onConnected told each time the subscriber connection becomes ready, before any
    * notice arrives on it (a reconnection may have reached a restarted server).
+   * @param onRefused told once when the node refuses to subscribe this client (an ACL without
+   * SUBSCRIBE or channel access, a renamed command); waiters then poll.
    */
   constructor(
     private readonly source: Redis,
     private readonly onError: (error: Error) => void,
     private readonly onConnected: () => void = () => undefined,
+    private readonly onRefused: (error: Error) => void = () => undefined,
   ) {}
 
   /**
@@ -94,21 +104,34 @@ export class ReleaseNotices {
    */
   subscribe(channel: string): Promise<void> | undefined {
     if (this.closed) return undefined;
+    // Refused lately: waiters poll at their retry delay rather than look again at once after
+    // each refused subscription, which made them spin.
+    if (this.refusedUntil > monotonicNow()) return undefined;
     const pending = this.pending.get(channel);
     if (pending || this.subscribed.has(channel)) return pending;
     this.subscribed.add(channel);
     const subscribing = this.connection()
       .subscribe(channel)
       .then(
-        () => undefined,
+        () => {
+          this.refusalReported = false;
+        },
         (error: Error) => {
           this.subscribed.delete(channel);
           this.onError(error);
+          if (/NOPERM|unknown command/i.test(error.message)) this.refused(error);
         },
       )
       .finally(() => this.pending.delete(channel));
     this.pending.set(channel, subscribing);
     return subscribing;
+  }
+
+  private refused(error: Error): void {
+    this.refusedUntil = monotonicNow() + REFUSED_SUBSCRIBE_PAUSE_MS;
+    if (this.refusalReported) return;
+    this.refusalReported = true;
+    this.onRefused(error);
   }
 
   /** Closes the subscriber connection and stops the sweeper. */

@@ -9,8 +9,6 @@ export interface RestartWatchSettings {
   readonly restartDelayMs: number;
   /** Told when the node is found to have restarted, with how long its votes stay uncounted. */
   readonly onRestart: (node: string, uncountedForMs: number) => void;
-  /** Told when INFO cannot be read (restarts then go unnoticed). */
-  readonly onError: (error: Error, node: string) => void;
 }
 
 /**
@@ -48,12 +46,10 @@ export class RestartWatch {
       },
       (error: unknown) => {
         if (connection !== this.connection) return;
-        // INFO may be renamed or denied by an ACL: restarts then go unnoticed (documented).
+        // INFO may be renamed or denied by an ACL: restarts then go unnoticed (the node
+        // warns of it, and documents the cost).
+        void error;
         this.pending--;
-        this.settings.onError(
-          new Error(`could not read INFO to notice restarts: ${String(error)}`),
-          this.settings.label,
-        );
       },
     );
   }

@@ -168,6 +168,12 @@ return {1, redis.call('get', KEYS[1])}`,
   false,
 );
 
+/**
+ * Does nothing: the health check runs it (EVALSHA, with the EVAL fallback) to learn whether
+ * the node lets this client run scripts at all (an ACL without EVALSHA, a renamed EVAL).
+ */
+export const PROBE_SCRIPT = script('probe', 'return 1', false);
+
 /** Every script, to load on each new connection. */
 export const ALL_SCRIPTS: readonly LuaScript[] = [
   ACQUIRE_SCRIPT,
@@ -178,4 +184,5 @@ export const ALL_SCRIPTS: readonly LuaScript[] = [
   QUEUED_ACQUIRE_SCRIPT,
   QUEUED_MULTI_ACQUIRE_SCRIPT,
   HAND_OFF_RELEASE_SCRIPT,
+  PROBE_SCRIPT,
 ];

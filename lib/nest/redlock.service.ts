@@ -9,6 +9,7 @@ import { toResourceList } from '../core/arguments.js';
 import type { Lock } from '../core/lock.js';
 import type { AcquireOptions, UsingOptions } from '../core/options.js';
 import { Redlock } from '../core/redlock.js';
+import { adviceFor, diagnose } from '../core/node-diagnosis.js';
 import { namingWhere } from './argument-error.js';
 import { LockContext, type HeldLock } from './lock-context.js';
 import { REDLOCK_MODULE_OPTIONS } from './redlock.constants.js';
@@ -62,6 +63,12 @@ export class RedlockService implements OnApplicationShutdown {
       logger?.warn(`${error.message} (${lock.resources.join(', ')})`),
     );
     this.redlock.on('nodeError', (error, node) => logger?.debug?.(`${node}: ${error.message}`));
+    // Once per outage (and per change of cause), where people look: a refused password must
+    // not hide at debug level while the app answers 423.
+    this.redlock.on('nodeDown', (node, error) =>
+      logger?.warn(`Redis node ${node} is down: ${error.message}. ${adviceFor(diagnose(error))}`),
+    );
+    this.redlock.on('nodeUp', (node) => logger?.log(`Redis node ${node} is up again`));
     this.redlock.on('warning', (warning) =>
       warning.code === 'NODE_MAY_EVICT'
         ? logger?.error(warning.message)

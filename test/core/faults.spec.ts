@@ -157,7 +157,7 @@ describe('quorum under node faults (5 nodes)', () => {
     expect(seen).toContain(`127.0.0.1:${cluster.servers[0].port} NODE_NOT_READY`);
   });
 
-  it('sends no new acquire to a node that stopped answering, but still sends every release', async () => {
+  it('sends a node that stopped answering no new acquire, and releases only to clean up the acquires it was sent', async () => {
     const quick = new Redlock(cluster.urls, { nodeTimeoutMs: 50, retryCount: 0 });
     try {
       const warm = await quick.acquire('stall:warm', 1_000);
@@ -174,14 +174,15 @@ describe('quorum under node faults (5 nodes)', () => {
         ops++;
       }
       cluster.servers[0].resume();
-      // Every release reaches the node once it answers again; acquires only for the first 50 ms.
-      await eventually(async () => {
-        const sent = (await probe.calls('evalsha'))[0] - before;
-        expect(sent).toBeGreaterThanOrEqual(ops);
-      });
+      // The acquires sent in the first 50 ms land late, each with its release behind it; after
+      // that, nothing more was queued for the node (neither acquires nor releases).
+      await new Promise((resolve) => setTimeout(resolve, 200));
       const sent = (await probe.calls('evalsha'))[0] - before;
       expect(ops).toBeGreaterThan(50);
-      expect(sent).toBeLessThan(ops * 1.5);
+      expect(sent).toBeLessThan(ops / 2);
+      const keys = Array.from({ length: ops }, (_, index) => `stall:${index}`);
+      const left = await probe.at(0).exists(...keys);
+      expect(left).toBe(0);
     } finally {
       await quick.quit();
     }

@@ -32,6 +32,8 @@ describe('hand-off notices from a node whose votes do not count (3 nodes)', () =
       restartDelayMs,
       onRestart: (node) => restarted.push(node),
       onWarning: () => undefined,
+      onDown: () => undefined,
+      onUp: () => undefined,
       evictingNodes: 'refuse',
     };
     const made = bed.cluster.servers.map((server, index) => {

@@ -21,9 +21,30 @@ export class NodeNotReadyError extends LockError {
   /** The node, as `host:port`. */
   readonly node: string;
 
-  constructor(node: string, reason: string) {
-    super('NODE_NOT_READY', `${node} is not ready (${reason})`);
+  /** `cause`: the connection's last error (a refused password, say), when there is one. */
+  constructor(node: string, reason: string, cause?: Error) {
+    super(
+      'NODE_NOT_READY',
+      `${node} is not ready (${reason}${cause ? `; last error: ${cause.message}` : ''})`,
+      cause ? { cause } : undefined,
+    );
     this.name = 'NodeNotReadyError';
+    this.node = node;
+  }
+}
+
+/**
+ * A node's votes do not count because its connection is not what was asked for: its database
+ * could not be selected (the index is not below the server's `databases` setting), so the
+ * connection would lock keys in database 0.
+ */
+export class NodeMisconfiguredError extends LockError {
+  /** The node, as `host:port`. */
+  readonly node: string;
+
+  constructor(node: string, reason: string, cause?: Error) {
+    super('NODE_MISCONFIGURED', `${node} does not count: ${reason}`, cause ? { cause } : undefined);
+    this.name = 'NodeMisconfiguredError';
     this.node = node;
   }
 }

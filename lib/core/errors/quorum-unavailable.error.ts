@@ -1,5 +1,6 @@
 import { LockError } from './lock.error.js';
 import { describe } from './describe-resources.js';
+import { adviceFor, diagnose } from '../node-diagnosis.js';
 
 /** One node's failure within an operation. */
 export interface NodeFailure {
@@ -37,11 +38,15 @@ export class QuorumUnavailableError extends LockError {
         error.message.includes(node) ? error.message : `${node}: ${error.message}`,
       )
       .join('; ');
+    // The advice fits the causes: a refused password needs another password, not a longer
+    // nodeTimeoutMs.
+    const problems = [...new Set(nodeErrors.map(({ error }) => diagnose(error)))];
+    const advice = problems.length === 0 ? [adviceFor('timeout')] : problems.map(adviceFor);
     super(
       'QUORUM_UNAVAILABLE',
       `Could not ${operation} ${describe(resources)}: ${quorum} nodes must agree` +
         (detail ? `, ${detail}` : `, but ${nodeErrors.length} failed (${summary})`) +
-        '. Check that a majority of the Redis nodes is up and reachable, or raise `nodeTimeoutMs`.',
+        `. ${advice.join(' ')}`,
     );
     this.name = 'QuorumUnavailableError';
     this.resources = resources;
