@@ -6,6 +6,11 @@
  * (./http-abort.ts). Exits 0 when every scenario meets its expectation,
  * including the calibration run, which must find the violation that fencing prevents.
  */
+import {
+  HEAP_GROWTH_LIMIT_MB,
+  runStalledNodeScenario,
+  type StalledNodeOutcome,
+} from './stalled-node.js';
 import { fork, type ChildProcess } from 'node:child_process';
 import { Redis } from 'ioredis';
 import { RedisCluster, RedisServer } from '../support/redis-nodes.js';
@@ -284,8 +289,30 @@ async function main(): Promise<void> {
   for (const scenario of HTTP_SCENARIOS) {
     allPassed = summarizeHttpAbort(scenario, await runHttpAbortScenario(scenario)) && allPassed;
   }
+  allPassed = summarizeStalledNode(await runStalledNodeScenario(STALL_MS)) && allPassed;
   console.log(allPassed ? '\nAll scenarios met their expectation.' : '\nSome scenarios failed.');
   process.exitCode = allPassed ? 0 : 1;
+}
+
+/** How long the stalled-node scenario keeps its node paused. */
+const STALL_MS = 15_000;
+
+function summarizeStalledNode(outcome: StalledNodeOutcome): boolean {
+  const passed = outcome.violations.length === 0;
+  console.log(
+    `\n${passed ? 'PASS' : 'FAIL'}  a node of 3 paused under load (${outcome.pauseMs / 1000} s)`,
+  );
+  console.log(
+    `  heap after GC: ${outcome.heapBeforeMb.toFixed(1)} MB before, ` +
+      `${outcome.heapAtEndMb.toFixed(1)} MB at the end of the pause ` +
+      `(limit: +${HEAP_GROWTH_LIMIT_MB} MB)`,
+  );
+  console.log(
+    `  locks granted while paused: ${outcome.grantedWhilePaused}; ` +
+      `recovered after SIGCONT: ${outcome.recovered ? 'yes' : 'no'}`,
+  );
+  if (!passed) console.log(`  violations: ${outcome.violations.join('; ')}`);
+  return passed;
 }
 
 main().catch((error: unknown) => {
