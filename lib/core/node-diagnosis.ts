@@ -104,6 +104,11 @@ function isErrorLike(value: unknown): value is Error {
   );
 }
 
+/** `error`'s message followed by the advice that fits its cause, as one text. */
+export function describeWithAdvice(error: Error): string {
+  return `${error.message.replace(/\.+$/, '')}. ${adviceFor(diagnose(error))}`;
+}
+
 /** What to do about `problem`, in a sentence. */
 export function adviceFor(problem: NodeProblem): string {
   return ADVICE[problem];

@@ -16,7 +16,12 @@ import { RestartWatch } from './restart-watch.js';
 import { ALL_SCRIPTS, PROBE_SCRIPT, type LuaScript } from './scripts.js';
 import { UnansweredCommands } from './unanswered-commands.js';
 import { RedlockWarning } from './redlock-warning.js';
-import { adviceFor, diagnose, redactNodeError, type NodeProblem } from './node-diagnosis.js';
+import {
+  describeWithAdvice,
+  diagnose,
+  redactNodeError,
+  type NodeProblem,
+} from './node-diagnosis.js';
 
 /**
  * One Redis node of a Redlock: a `redis://[user:password@]host:port[/db]` or `rediss://` URL,
@@ -532,8 +537,7 @@ export class RedisNode {
 
 /** A node found unable to take locks, with what to do about it. */
 function unhealthy(node: string, error: Error): NodeHealth {
-  const problem = diagnose(error);
-  return { node, up: false, error: `${error.message}. ${adviceFor(problem)}`, problem };
+  return { node, up: false, error: describeWithAdvice(error), problem: diagnose(error) };
 }
 
 function isNoScript(error: unknown): boolean {

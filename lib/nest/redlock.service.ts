@@ -9,7 +9,7 @@ import { toResourceList } from '../core/arguments.js';
 import type { Lock } from '../core/lock.js';
 import type { AcquireOptions, UsingOptions } from '../core/options.js';
 import { Redlock } from '../core/redlock.js';
-import { adviceFor, diagnose } from '../core/node-diagnosis.js';
+import { describeWithAdvice } from '../core/node-diagnosis.js';
 import { namingWhere } from './argument-error.js';
 import { LockContext, type HeldLock } from './lock-context.js';
 import { REDLOCK_MODULE_OPTIONS } from './redlock.constants.js';
@@ -66,7 +66,7 @@ export class RedlockService implements OnApplicationShutdown {
     // Once per outage (and per change of cause), where people look: a refused password must
     // not hide at debug level while the app answers 423.
     this.redlock.on('nodeDown', (node, error) =>
-      logger?.warn(`Redis node ${node} is down: ${error.message}. ${adviceFor(diagnose(error))}`),
+      logger?.warn(`Redis node ${node} is down: ${describeWithAdvice(error)}`),
     );
     this.redlock.on('nodeUp', (node) => logger?.log(`Redis node ${node} is up again`));
     this.redlock.on('warning', (warning) =>

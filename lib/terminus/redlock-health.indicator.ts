@@ -9,14 +9,14 @@ export interface RedlockHealthDetails extends Record<string, unknown> {
   quorum: number;
   /** How many nodes are up. */
   up: number;
-  /** Each node: `{ node, up, latencyMs?, error? }`. */
+  /** Each node: `{ node, up, latencyMs?, error?, problem?, warning? }`. */
   nodes: NodeHealth[];
 }
 
 /**
  * A `@nestjs/terminus` health indicator for the lock's Redis nodes: `up` while a quorum of
- * them answers PING (within `nodeTimeoutMs`), `down` otherwise, with every node's state in the
- * details. Add it to the providers of the module that has `TerminusModule` and sees
+ * them can take locks (within `nodeTimeoutMs`, each runs the engine's scripts, is a primary
+ * and counts), `down` otherwise, with every node's state, cause and fix in the details. Add it to the providers of the module that has `TerminusModule` and sees
  * `RedlockModule`.
  *
  * @example
@@ -35,7 +35,7 @@ export class RedlockHealthIndicator {
 
   /**
    * Checks the nodes. The result's details: `quorum`, `up` (how many nodes are up) and `nodes`
-   * (`{ node, up, latencyMs?, error? }` each).
+   * (`{ node, up, latencyMs?, error?, problem?, warning? }` each).
    * @param key the name of the indicator in the health report.
    */
   async isHealthy<const Key extends string = 'redlock'>(key: Key = 'redlock' as Key) {

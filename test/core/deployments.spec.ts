@@ -139,6 +139,37 @@ describe('real Redis deployments: causes, advice, and what still works', () => {
     });
   });
 
+  it('RedlockModule logs a refused password once at warn, with its fix, and the recovery', async () => {
+    const { Test } = await import('@nestjs/testing');
+    const { RedlockModule } = await import('../../lib/index.js');
+    const server = await start('--requirepass', 'right');
+    const lines: string[] = [];
+    const logger = {
+      log: (message: unknown) => void lines.push(`log ${String(message)}`),
+      warn: (message: unknown) => void lines.push(`warn ${String(message)}`),
+      error: (message: unknown) => void lines.push(`error ${String(message)}`),
+      debug: () => undefined,
+    };
+    const moduleRef = await Test.createTestingModule({
+      imports: [RedlockModule.forRoot([`redis://:wrong@127.0.0.1:${server.port}`], { logger })],
+    }).compile();
+    try {
+      await new Promise((resolve) => setTimeout(resolve, 1_500));
+      expect(lines).toEqual([
+        `warn Redis node 127.0.0.1:${server.port} is down: WRONGPASS invalid username-password ` +
+          'pair or user is disabled. Check the username and password in the node URL or ' +
+          'options (the server refused them).',
+      ]);
+      const admin = new Redis(server.port, '127.0.0.1', { password: 'right' });
+      await admin.config('SET', 'requirepass', 'wrong');
+      await admin.quit();
+      await eventually(() => expect(lines).toHaveLength(2), 5_000);
+      expect(lines[1]).toBe(`log Redis node 127.0.0.1:${server.port} is up again`);
+    } finally {
+      await moduleRef.close();
+    }
+  });
+
   describe('ACL users', () => {
     let server: RedisServer;
     let admin: Redis;

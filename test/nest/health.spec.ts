@@ -6,7 +6,7 @@ import request from 'supertest';
 import { Redlock, RedlockModule } from '../../lib/index.js';
 import { HealthModule } from '../../examples/health.js';
 import { eventually } from '../support/eventually.js';
-import { RedisCluster } from '../support/redis-nodes.js';
+import { RedisCluster, RedisServer } from '../support/redis-nodes.js';
 import { watchTimers } from '../support/timer-watch.js';
 
 describe('RedlockHealthIndicator and Redlock.health() (3 real nodes)', () => {
@@ -80,6 +80,38 @@ describe('RedlockHealthIndicator and Redlock.health() (3 real nodes)', () => {
       up: false,
       error: expect.stringMatching(/No answer .* within 250 ms/),
     });
+  });
+
+  it('answers 503 when 2 of 3 nodes are replicas: they answer PING but cannot lock', async () => {
+    const replicas = await Promise.all(
+      [0, 1].map(() =>
+        RedisServer.start({ args: ['--replicaof', '127.0.0.1', String(cluster.servers[2].port)] }),
+      ),
+    );
+    const moduleRef = await Test.createTestingModule({
+      imports: [
+        RedlockModule.forRoot([...replicas.map((replica) => replica.url), cluster.urls[2]], {
+          logger: false,
+          isGlobal: true,
+        }),
+        HealthModule,
+      ],
+    }).compile();
+    const replicated = moduleRef.createNestApplication({ logger: false });
+    try {
+      await replicated.init();
+      const response = await request(replicated.getHttpServer()).get('/health');
+      expect(response.status).toBe(503);
+      expect(response.body.error.redlock).toMatchObject({ status: 'down', quorum: 2, up: 1 });
+      expect(response.body.error.redlock.nodes[0]).toMatchObject({
+        up: false,
+        problem: 'read-only',
+        error: expect.stringMatching(/replica/),
+      });
+    } finally {
+      await replicated.close();
+      await Promise.all(replicas.map((replica) => replica.stop()));
+    }
   });
 
   it('never rejects and leaves nothing behind on a Redlock of its own', async () => {
