@@ -424,15 +424,20 @@ export class RedisNode {
     takesHold: boolean,
   ): Promise<Reply> {
     if (this.unanswered.count > 0) this.coalesceWrites();
-    this.unanswered.sent(now, takesHold);
+    const sequence = this.unanswered.sent(now, takesHold);
     const connection = this.connection;
     return command().then(
       (reply) => {
-        if (connection === this.connection) this.unanswered.answered();
+        if (connection === this.connection) this.unanswered.answered(sequence);
         return reply as Reply;
       },
       (error: unknown) => {
-        if (connection === this.connection) this.unanswered.answered();
+        // Only a reply from the node answers the command (and the older ones). A rejection by
+        // the client (ioredis's commandTimeout, a command never written) leaves it awaited: it
+        // may still be queued in the client and the socket.
+        if (connection === this.connection && isReplyError(error)) {
+          this.unanswered.answered(sequence);
+        }
         throw redactNodeError(error);
       },
     );
@@ -540,6 +545,11 @@ function unhealthy(node: string, error: Error): NodeHealth {
   return { node, up: false, error: describeWithAdvice(error), problem: diagnose(error) };
 }
 
+/** An error reply from Redis (not one made by the client about the command). */
+function isReplyError(error: unknown): boolean {
+  return (error as { name?: unknown } | null)?.name === 'ReplyError';
+}
+
 function isNoScript(error: unknown): boolean {
   return error instanceof Error && error.message.startsWith('NOSCRIPT');
 }
@@ -575,9 +585,9 @@ export function connectionOptionsOf(spec: RedisNodeSpec, index: number): RedisOp
 export function parseRedisUrl(url: string, argument = 'url'): RedisOptions {
   // A password with an unencoded '/', '?' or '#' cuts the authority short: the rest of it
   // would be read as the host, the path (shown in errors) and so on.
-  const authorityStart = url.indexOf('//') + 2;
-  const authorityEnd = url.slice(authorityStart).search(/[/?#]/);
-  if (authorityEnd !== -1 && url.indexOf('@', authorityStart + authorityEnd) !== -1) {
+  const slashes = url.indexOf('//');
+  const authorityEnd = slashes === -1 ? -1 : url.slice(slashes + 2).search(/[/?#]/);
+  if (authorityEnd !== -1 && url.indexOf('@', slashes + 2 + authorityEnd) !== -1) {
     throw new TypeError(
       `Expected \`${argument}\` to be a redis:// or rediss:// URL with its user and password ` +
         `percent-encoded (encodeURIComponent): ${JSON.stringify(redact(url))} has an '@' after ` +
@@ -627,7 +637,7 @@ export function parseRedisUrl(url: string, argument = 'url'): RedisOptions {
 
 /** The URL with everything up to its last '@' (user and password, encoded or not) hidden. */
 function redact(url: string): string {
-  return url.replace(/\/\/.*@/s, '//***@');
+  return url.replace(/^([a-z][a-z0-9+.-]*:).*@/is, '$1***@');
 }
 
 function labelOf(options: RedisOptions): string {

@@ -158,7 +158,14 @@ export class ReleaseNotices {
       lazyConnect: false,
       disconnectTimeout: 0,
     });
-    subscriber.on('error', (error: Error) => this.onError(error));
+    subscriber.on('error', (error: Error) => {
+      // INFO renamed: ioredis's ready check would fail forever (see RedisNode).
+      const command = (error as { command?: { name?: unknown } }).command;
+      if (command?.name === 'info' && /unknown command/i.test(error.message)) {
+        subscriber.options.enableReadyCheck = false;
+      }
+      this.onError(error);
+    });
     // 'ready' is emitted before the socket is read again, so before any notice on it.
     subscriber.on('ready', this.onConnected);
     subscriber.on('message', (channel: string, message: string) => {

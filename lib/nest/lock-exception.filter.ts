@@ -16,7 +16,7 @@ import { RedlockService } from './redlock.service.js';
  * `LockInterceptor`, and no stack trace in the log. `@WithLock` deep in a service called from a
  * route without the interceptor thus answers 423, not 500. `RedlockModule` binds it globally
  * unless given `exceptionFilter: false`; then bind it yourself where you want it. Other
- * contexts (microservices, WebSockets) get the error back unchanged.
+ * contexts (microservices, WebSockets, GraphQL) get the error back unchanged.
  */
 @Catch(ResourceLockedError, QuorumUnavailableError, InvalidLockKeyError)
 @Injectable()
@@ -27,7 +27,10 @@ export class LockExceptionFilter implements ExceptionFilter {
   ) {}
 
   catch(error: Error, host: ArgumentsHost): Observable<never> | undefined {
-    if (host.getType() !== 'http') return throwError(() => error);
+    // Microservices take the error back as an observable; GraphQL and the rest would take a
+    // returned value as the result, so the error is thrown on to them.
+    if (host.getType() === 'rpc') return throwError(() => error);
+    if (host.getType() !== 'http') throw error;
     const answer = lockErrorResponse(error, { unavailableStatus: this.redlock.unavailableStatus });
     const adapter = this.adapterHost.httpAdapter;
     const response: unknown = host.switchToHttp().getResponse();

@@ -46,7 +46,8 @@ export class LockInterceptor implements NestInterceptor {
     const request = http.getRequest<
       RequestLike & { lock?: RequestLock; [LOCK_ROUTE_TAKEN]?: true }
     >();
-    // Bound twice (by @LockRoute and globally): the outer one holds the lock and answers.
+    // Bound twice (by @LockRoute and globally): the outer one holds the lock while it runs the
+    // rest of the chain, and answers. Set only while the lock is held (see below).
     if (request[LOCK_ROUTE_TAKEN]) return next.handle();
     const reply = http.getResponse<
       RawResponse & { raw?: RawResponse; header?: (n: string, v: string) => unknown }
@@ -64,7 +65,6 @@ export class LockInterceptor implements NestInterceptor {
       return throwError(() => new HttpException(response.body, response.status));
     };
     if (!route) return next.handle().pipe(catchError(answer));
-    request[LOCK_ROUTE_TAKEN] = true;
 
     return new Observable((subscriber) => {
       let resources: string | readonly string[];
@@ -84,6 +84,7 @@ export class LockInterceptor implements NestInterceptor {
           ttlMs,
           (signal, lock) => {
             request.lock = { lock, signal };
+            request[LOCK_ROUTE_TAKEN] = true;
             // Held until the handler's observable settles and the response it produced has
             // ended (a streamed body too), or the client went away; not merely until the
             // response closes, which a client that hangs up does while the handler runs.
@@ -95,11 +96,13 @@ export class LockInterceptor implements NestInterceptor {
                   next: (value) => subscriber.next(value),
                   error: (error: unknown) => {
                     settled = true;
+                    delete request[LOCK_ROUTE_TAKEN];
                     subscriber.error(error);
                     settle();
                   },
                   complete: () => {
                     settled = true;
+                    delete request[LOCK_ROUTE_TAKEN];
                     subscriber.complete();
                     settle();
                   },
@@ -131,6 +134,7 @@ export class LockInterceptor implements NestInterceptor {
           );
         }
         handling?.unsubscribe();
+        delete request[LOCK_ROUTE_TAKEN];
       };
     });
   }

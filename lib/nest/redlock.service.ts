@@ -7,7 +7,12 @@ import {
 } from '@nestjs/common';
 import { toResourceList } from '../core/arguments.js';
 import type { Lock } from '../core/lock.js';
-import type { AcquireOptions, UsingOptions } from '../core/options.js';
+import {
+  assertAcquireOptions,
+  USING_OPTION_KEYS,
+  type AcquireOptions,
+  type UsingOptions,
+} from '../core/options.js';
 import { Redlock } from '../core/redlock.js';
 import { describeWithAdvice } from '../core/node-diagnosis.js';
 import { namingWhere } from './argument-error.js';
@@ -107,6 +112,8 @@ export class RedlockService implements OnApplicationShutdown {
     routine: (signal: AbortSignal, lock: Lock) => Promise<T> | T,
     options?: UsingOptions,
   ): Promise<T> {
+    // Checked here too: a reentrant call below never reaches the engine's checks.
+    assertAcquireOptions(options, USING_OPTION_KEYS);
     const missing = this.context.missing(this.keys(resources));
     const current = this.context.current();
     if (missing.length === 0 && current) return routine(current.signal, current.lock);

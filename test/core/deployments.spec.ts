@@ -96,6 +96,8 @@ describe('real Redis deployments: causes, advice, and what still works', () => {
       for (const url of [
         `redis://:${password}@127.0.0.1:${server.port}`,
         `redis://user:${password}@127.0.0.1:${server.port}/0`,
+        `redis:user:${password}@127.0.0.1:${server.port}`,
+        `redis:/user:${password}@127.0.0.1:${server.port}`,
       ]) {
         let message = '';
         try {
@@ -103,7 +105,7 @@ describe('real Redis deployments: causes, advice, and what still works', () => {
         } catch (error) {
           message = (error as Error).message;
         }
-        expect(message).toMatch(/percent-encode/);
+        expect(message).toMatch(/^Expected `nodes\[0\]`/);
         expect(message).not.toMatch(/p@ss|w0rd|#1/);
       }
     });

@@ -1,5 +1,10 @@
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
-import { QuorumUnavailableError, Redlock, ResourceLockedError } from '../../lib/index.js';
+import {
+  parseRedisUrl,
+  QuorumUnavailableError,
+  Redlock,
+  ResourceLockedError,
+} from '../../lib/index.js';
 import { eventually } from '../support/eventually.js';
 import { NodeProbe } from '../support/node-probe.js';
 import { RedisCluster } from '../support/redis-nodes.js';
@@ -157,36 +162,46 @@ describe('quorum under node faults (5 nodes)', () => {
     expect(seen).toContain(`127.0.0.1:${cluster.servers[0].port} NODE_NOT_READY`);
   });
 
-  it('sends a node that stopped answering no new acquire, and releases only to clean up the acquires it was sent', async () => {
-    const quick = new Redlock(cluster.urls, { nodeTimeoutMs: 50, retryCount: 0 });
-    try {
-      const warm = await quick.acquire('stall:warm', 1_000);
-      await eventually(async () =>
-        expect(await probe.values('stall:warm')).toEqual(Array(5).fill(warm.value)),
+  it.each([
+    ['', {}],
+    // ioredis rejects a command after commandTimeout but keeps it queued: still unanswered.
+    [' (with a commandTimeout shorter than nodeTimeoutMs)', { commandTimeout: 20 }],
+  ])(
+    'sends a node that stopped answering no new acquire, and releases only to clean up the acquires it was sent%s',
+    async (_, clientOptions) => {
+      const quick = new Redlock(
+        cluster.urls.map((url) => ({ ...parseRedisUrl(url), ...clientOptions })),
+        { nodeTimeoutMs: 50, retryCount: 0 },
       );
-      await warm.release();
-      const before = (await probe.calls('evalsha'))[0];
-      paused(1);
-      let ops = 0;
-      const end = performance.now() + 500;
-      while (performance.now() < end) {
-        await (await quick.acquire(`stall:${ops}`, 5_000)).release();
-        ops++;
+      try {
+        const warm = await quick.acquire('stall:warm', 1_000);
+        await eventually(async () =>
+          expect(await probe.values('stall:warm')).toEqual(Array(5).fill(warm.value)),
+        );
+        await warm.release();
+        const before = (await probe.calls('evalsha'))[0];
+        paused(1);
+        let ops = 0;
+        const end = performance.now() + 500;
+        while (performance.now() < end) {
+          await (await quick.acquire(`stall:${ops}`, 5_000)).release();
+          ops++;
+        }
+        cluster.servers[0].resume();
+        // The acquires sent in the first 50 ms land late, each with its release behind it; after
+        // that, nothing more was queued for the node (neither acquires nor releases).
+        await new Promise((resolve) => setTimeout(resolve, 200));
+        const sent = (await probe.calls('evalsha'))[0] - before;
+        expect(ops).toBeGreaterThan(50);
+        expect(sent).toBeLessThan(ops / 2);
+        const keys = Array.from({ length: ops }, (_, index) => `stall:${index}`);
+        const left = await probe.at(0).exists(...keys);
+        expect(left).toBe(0);
+      } finally {
+        await quick.quit();
       }
-      cluster.servers[0].resume();
-      // The acquires sent in the first 50 ms land late, each with its release behind it; after
-      // that, nothing more was queued for the node (neither acquires nor releases).
-      await new Promise((resolve) => setTimeout(resolve, 200));
-      const sent = (await probe.calls('evalsha'))[0] - before;
-      expect(ops).toBeGreaterThan(50);
-      expect(sent).toBeLessThan(ops / 2);
-      const keys = Array.from({ length: ops }, (_, index) => `stall:${index}`);
-      const left = await probe.at(0).exists(...keys);
-      expect(left).toBe(0);
-    } finally {
-      await quick.quit();
-    }
-  });
+    },
+  );
 
   it('works again once killed nodes come back (their script cache is empty)', async () => {
     await killed(3);

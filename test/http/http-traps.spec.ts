@@ -3,6 +3,10 @@ import { afterAll, describe, expect, it } from '@jest/globals';
 import {
   Controller,
   Get,
+  type ArgumentsHost,
+  type CallHandler,
+  type ExecutionContext,
+  type NestInterceptor,
   Injectable,
   Param,
   Post,
@@ -10,12 +14,15 @@ import {
   type LoggerService,
 } from '@nestjs/common';
 import { APP_INTERCEPTOR } from '@nestjs/core';
+import { lastValueFrom, retry, type Observable } from 'rxjs';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import { Test } from '@nestjs/testing';
 import request from 'supertest';
 import {
+  LockExceptionFilter,
   LockInterceptor,
   LockRoute,
+  ResourceLockedError,
   RedlockModule,
   WithLock,
   type RedlockModuleRootOptions,
@@ -55,6 +62,14 @@ class InvoiceService {
   }
 }
 
+/** An app-wide interceptor that re-runs the chain after an error, as rxjs `retry` does. */
+@Injectable()
+class RetryInterceptor implements NestInterceptor {
+  intercept(_context: ExecutionContext, next: CallHandler): Observable<unknown> {
+    return next.handle().pipe(retry({ count: 3, delay: 50 }));
+  }
+}
+
 /** A route without `@LockRoute` whose service throws lock errors. */
 @Controller('invoices')
 class InvoicesController {
@@ -84,9 +99,13 @@ describe('HTTP answers without a trap (3 real nodes)', () => {
   });
 
   async function boot(
-    options: RedlockModuleRootOptions & { globalInterceptor?: boolean; fastify?: boolean } = {},
+    options: RedlockModuleRootOptions & {
+      globalInterceptor?: boolean;
+      retrying?: boolean;
+      fastify?: boolean;
+    } = {},
   ) {
-    const { globalInterceptor, fastify, ...moduleOptions } = options;
+    const { globalInterceptor, retrying, fastify, ...moduleOptions } = options;
     const logger = new ErrorLog();
     const moduleRef = await Test.createTestingModule({
       imports: [
@@ -99,6 +118,8 @@ describe('HTTP answers without a trap (3 real nodes)', () => {
       controllers: [BareController, InvoicesController],
       providers: [
         InvoiceService,
+        // Registered first, so outermost: it re-runs the LockInterceptors inside it.
+        ...(retrying ? [{ provide: APP_INTERCEPTOR, useClass: RetryInterceptor }] : []),
         ...(globalInterceptor ? [{ provide: APP_INTERCEPTOR, useClass: LockInterceptor }] : []),
       ],
     }).compile();
@@ -126,6 +147,21 @@ describe('HTTP answers without a trap (3 real nodes)', () => {
     // One acquire and one release per node; a second interceptor would add two more each.
     const after = await bed.probe.calls('evalsha');
     expect(after.map((calls, node) => calls - commands[node])).toEqual([2, 2, 2]);
+  });
+
+  it('an outer interceptor that retries after a 423 never runs the handler without the lock', async () => {
+    const { server } = await boot({ retrying: true });
+    const other = bed.make();
+    const held = await other.acquire('svc:bare:9', 3_000);
+    inside.clear();
+    try {
+      const response = await request(server).post('/bare/9');
+      // Every attempt found the lock held: 423, and the handler never ran.
+      expect(response.status).toBe(423);
+      expect(inside.get('bare:9')).toBeUndefined();
+    } finally {
+      await other.release(held);
+    }
   });
 
   it.each([
@@ -176,5 +212,24 @@ describe('HTTP answers without a trap (3 real nodes)', () => {
     ]);
     expect(second.status).toBe(500);
     expect(log.lines.join('\n')).toMatch(/ResourceLockedError/);
+  });
+});
+
+describe('LockExceptionFilter outside HTTP', () => {
+  const filter = new LockExceptionFilter(
+    undefined as never, // not reached outside HTTP
+    undefined as never,
+  );
+  const host = (type: string) => ({ getType: () => type }) as unknown as ArgumentsHost;
+  const error = new ResourceLockedError(['r'], 100, 1);
+
+  it('throws the error on in GraphQL and other contexts (a returned value would be the result)', () => {
+    expect(() => filter.catch(error, host('graphql'))).toThrow(error);
+    expect(() => filter.catch(error, host('ws'))).toThrow(error);
+  });
+
+  it('gives it back as an observable error to microservices', async () => {
+    const result = filter.catch(error, host('rpc'));
+    await expect(lastValueFrom(result!)).rejects.toBe(error);
   });
 });
