@@ -51,7 +51,10 @@ export type StillWanted = () => boolean;
 export interface RedisNodeSettings {
   /** Receives the connection errors of owned clients (which ioredis would otherwise log). */
   readonly onError: (error: Error, node: string) => void;
-  /** A node whose oldest unanswered command is older than this is sent no new commands. */
+  /**
+   * A node whose oldest unanswered command is older than this is sent no new holds; after
+   * `releaseStallMs(stallAfterMs)`, no releases but the clean-ups it is owed.
+   */
   readonly stallAfterMs: number;
   /** How long after a restart the node's votes for a hold do not count (0: they always do). */
   readonly restartDelayMs: number;
@@ -252,16 +255,18 @@ export class RedisNode {
   ): Promise<Reply> {
     if (this.client.status === 'ready') {
       // A node that keeps its connection open but stopped answering (paused, partitioned) gets
-      // no new holds: they would land when nobody wants them. Nor releases, beyond one for each
-      // hold it was sent and has not answered (a late acquire then finds its clean-up behind
-      // it): everything sent would pile up in memory (the client's queue, the socket's buffer)
-      // for as long as it stalls, and the keys of other releases expire by ttl anyway.
+      // no new holds: they would land when nobody wants them. After a longer silence, no
+      // releases either, beyond one for each hold it was sent and has not answered (a late
+      // acquire then finds its clean-up behind it): everything sent would pile up in memory
+      // (the client's queue, the socket's buffer) for as long as it stalls, and the keys of
+      // other releases expire by ttl anyway. Releases wait longer, since a skipped one keeps a
+      // key held: a busy event loop that has not read the replies yet must not skip them.
       const now = monotonicNow();
       const waitedMs = this.isCluster ? 0 : this.unanswered.oldestWaitMs(now);
-      if (
-        waitedMs > this.settings.stallAfterMs &&
-        (script.takesHold || !this.unanswered.mayCleanUp())
-      ) {
+      const stalled = script.takesHold
+        ? waitedMs > this.settings.stallAfterMs
+        : waitedMs > releaseStallMs(this.settings.stallAfterMs) && !this.unanswered.mayCleanUp();
+      if (stalled) {
         return Promise.reject(
           new NodeNotReadyError(this.label, `no answer for ${Math.round(waitedMs)} ms`),
         );
@@ -543,6 +548,14 @@ export class RedisNode {
 /** A node found unable to take locks, with what to do about it. */
 function unhealthy(node: string, error: Error): NodeHealth {
   return { node, up: false, error: describeWithAdvice(error), problem: diagnose(error) };
+}
+
+/**
+ * How long a node may leave a command unanswered before it is sent no releases (beyond the
+ * clean-ups it is owed): four times the hold limit, at least one second.
+ */
+export function releaseStallMs(stallAfterMs: number): number {
+  return Math.max(1_000, 4 * stallAfterMs);
 }
 
 /** An error reply from Redis (not one made by the client about the command). */
