@@ -1,6 +1,6 @@
 import type { Cluster, Redis } from 'ioredis';
 import { InvalidLockKeyError, RESERVED_NAMESPACE, StaleFencingTokenError } from './errors/index.js';
-import { FENCED_ACCESS_SCRIPT } from './scripts.js';
+import { FENCED_ACCESS_SCRIPT } from './scripts/scripts.js';
 
 /** The suffix of the key in which a {@link FencedRedisStore} keeps a key's highest token. */
 export const FENCE_SEEN_SUFFIX = ':redlock:fence-seen';

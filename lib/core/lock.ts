@@ -1,4 +1,4 @@
-import { monotonicNow } from './clock.js';
+import { monotonicNow } from './util/clock.js';
 import type { LockLostError } from './errors/index.js';
 
 /** Where a lock stands, as the engine tracks it (internal). */

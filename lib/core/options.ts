@@ -6,9 +6,9 @@ import {
   assertNonNegative,
   assertOptionsObject,
   assertSignal,
-} from './arguments.js';
-import type { EvictingNodes } from './eviction-watch.js';
-import { assertKnownOptions, optionKeys } from './known-options.js';
+} from './util/arguments.js';
+import type { EvictingNodes } from './nodes/eviction-watch.js';
+import { assertKnownOptions, optionKeys } from './util/known-options.js';
 
 /** Retry settings, engine-wide in {@link RedlockOptions} and per call in {@link AcquireOptions}. */
 export interface RetryOptions {

@@ -1,4 +1,4 @@
-import type { NodeProblem } from './node-diagnosis.js';
+import type { NodeProblem } from './nodes/node-diagnosis.js';
 
 /** How one node answered a health check. */
 export interface NodeHealth {

@@ -1,15 +1,15 @@
 import { EventEmitter, setMaxListeners } from 'node:events';
-import { acquireWithRetries, type AcquisitionContext } from './acquisition.js';
-import { assertTtl, toResourceList } from './arguments.js';
-import { monotonicNow, validUntil } from './clock.js';
+import { acquireWithRetries, type AcquisitionContext } from './acquire/acquisition.js';
+import { assertTtl, toResourceList } from './util/arguments.js';
+import { monotonicNow, validUntil } from './util/clock.js';
 import {
   CrossSlotError,
   LockLostError,
   QuorumUnavailableError,
   RedlockClosedError,
 } from './errors/index.js';
-import { hashSlot } from './hash-slot.js';
-import { newLockValue } from './lock-value.js';
+import { hashSlot } from './nodes/hash-slot.js';
+import { newLockValue } from './acquire/lock-value.js';
 import { Lock, lockState } from './lock.js';
 import { LockKeeper } from './lock-keeper.js';
 import {
@@ -23,14 +23,14 @@ import {
   type ResolvedRedlockOptions,
   type UsingOptions,
 } from './options.js';
-import { collectVotes, type Tally } from './quorum.js';
-import { connectionOptionsOf, RedisNode, type RedisNodeSpec } from './redis-node.js';
-import { assertDistinctNodes } from './distinct-nodes.js';
+import { collectVotes, type Tally } from './nodes/quorum.js';
+import { connectionOptionsOf, RedisNode, type RedisNodeSpec } from './nodes/redis-node.js';
+import { assertDistinctNodes } from './nodes/distinct-nodes.js';
 import type { RedlockHealth } from './redlock-health.js';
 import type { RedlockWarning } from './redlock-warning.js';
-import { fencingCounterKey } from './fencing-counter-key.js';
-import { EXTEND_SCRIPT, type LuaScript } from './scripts.js';
-import { releaseCall } from './release-call.js';
+import { fencingCounterKey } from './scripts/fencing-counter-key.js';
+import { EXTEND_SCRIPT, type LuaScript } from './scripts/scripts.js';
+import { releaseCall } from './acquire/release-call.js';
 
 /** The events a `Redlock` emits. None is required: nobody listening never crashes anything. */
 export interface RedlockEvents {

@@ -1,7 +1,7 @@
-import { assertTtl } from '../core/arguments.js';
+import { assertTtl } from '../core/util/arguments.js';
 import type { Lock } from '../core/lock.js';
 import { ACQUIRE_OPTION_KEYS, assertAcquireOptions, type AcquireOptions } from '../core/options.js';
-import { assertKnownOptions, optionKeys } from '../core/known-options.js';
+import { assertKnownOptions, optionKeys } from '../core/util/known-options.js';
 import {
   assertLockHttpOptions,
   lockErrorResponse,

@@ -1,4 +1,4 @@
-import { MAX_RESOURCE_BYTES } from '../core/arguments.js';
+import { MAX_RESOURCE_BYTES } from '../core/util/arguments.js';
 import { InvalidLockKeyError } from '../core/errors/index.js';
 import { LONE_SURROGATE } from '../core/errors/invalid-lock-key.error.js';
 

@@ -1,8 +1,8 @@
 import { applyDecorators, SetMetadata, UseInterceptors } from '@nestjs/common';
-import { assertTtl } from '../core/arguments.js';
+import { assertTtl } from '../core/util/arguments.js';
 import { namingWhere } from './argument-error.js';
 import { ACQUIRE_OPTION_KEYS, assertAcquireOptions, type AcquireOptions } from '../core/options.js';
-import { optionKeys } from '../core/known-options.js';
+import { optionKeys } from '../core/util/known-options.js';
 import { assertLockHttpOptions, type LockHttpOptions } from '../http/lock-error-response.js';
 import {
   requestKeyResolver,

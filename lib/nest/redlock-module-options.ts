@@ -1,9 +1,9 @@
 import type { LoggerService, ModuleMetadata, Type } from '@nestjs/common';
-import { assertTtl } from '../core/arguments.js';
+import { assertTtl } from '../core/util/arguments.js';
 import { namingWhere } from './argument-error.js';
 import { REDLOCK_OPTION_KEYS, type RedlockOptions } from '../core/options.js';
-import { assertKnownOptions, optionKeys } from '../core/known-options.js';
-import type { RedisNodeSpec } from '../core/redis-node.js';
+import { assertKnownOptions, optionKeys } from '../core/util/known-options.js';
+import type { RedisNodeSpec } from '../core/nodes/redis-node.js';
 import { assertLockHttpOptions, type LockHttpOptions } from '../http/lock-error-response.js';
 
 /** Options of `RedlockModule`: the nodes, the engine's options, and the module's own. */

@@ -1,11 +1,11 @@
 import { Module, type DynamicModule, type Provider } from '@nestjs/common';
 import { APP_FILTER } from '@nestjs/core';
-import { assertBoolean } from '../core/arguments.js';
+import { assertBoolean } from '../core/util/arguments.js';
 import { LockExceptionFilter } from './lock-exception.filter.js';
 import { namingWhere } from './argument-error.js';
-import type { RedisNodeSpec } from '../core/redis-node.js';
+import type { RedisNodeSpec } from '../core/nodes/redis-node.js';
 import { REDLOCK_MODULE_OPTIONS } from './redlock.constants.js';
-import { assertKnownOptions } from '../core/known-options.js';
+import { assertKnownOptions } from '../core/util/known-options.js';
 import {
   ASYNC_OPTION_KEYS,
   resolveModuleOptions,

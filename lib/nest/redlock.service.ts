@@ -5,7 +5,7 @@ import {
   type LoggerService,
   type OnApplicationShutdown,
 } from '@nestjs/common';
-import { toResourceList } from '../core/arguments.js';
+import { toResourceList } from '../core/util/arguments.js';
 import type { Lock } from '../core/lock.js';
 import {
   assertAcquireOptions,
@@ -14,7 +14,7 @@ import {
   type UsingOptions,
 } from '../core/options.js';
 import { Redlock } from '../core/redlock.js';
-import { describeWithAdvice } from '../core/node-diagnosis.js';
+import { describeWithAdvice } from '../core/nodes/node-diagnosis.js';
 import { namingWhere } from './argument-error.js';
 import { LockContext, type HeldLock } from './lock-context.js';
 import { REDLOCK_MODULE_OPTIONS } from './redlock.constants.js';

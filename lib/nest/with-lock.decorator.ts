@@ -1,7 +1,7 @@
 import { Inject } from '@nestjs/common';
 import { ACQUIRE_OPTION_KEYS, assertAcquireOptions, type AcquireOptions } from '../core/options.js';
-import { optionKeys } from '../core/known-options.js';
-import { assertTtl } from '../core/arguments.js';
+import { optionKeys } from '../core/util/known-options.js';
+import { assertTtl } from '../core/util/arguments.js';
 import { ResourceLockedError } from '../core/errors/index.js';
 import { compileKeyTemplate } from '../keys/key-template.js';
 import { parameterNames } from '../keys/parameter-names.js';

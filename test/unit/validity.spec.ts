@@ -1,6 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
-import { driftMs, validUntil } from '../../lib/core/clock.js';
-import { retryAfterMs } from '../../lib/core/retry-after.js';
+import { driftMs, validUntil } from '../../lib/core/util/clock.js';
+import { retryAfterMs } from '../../lib/core/acquire/retry-after.js';
 
 describe('validity arithmetic', () => {
   it('subtracts driftFactor · ttl + 2 ms', () => {

@@ -1,6 +1,6 @@
 import { LockError } from './lock.error.js';
 import { describe } from './describe-resources.js';
-import { adviceFor, diagnose } from '../node-diagnosis.js';
+import { adviceFor, diagnose } from '../nodes/node-diagnosis.js';
 
 /** One node's failure within an operation. */
 export interface NodeFailure {

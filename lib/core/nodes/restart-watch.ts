@@ -1,5 +1,5 @@
-import { monotonicNow } from './clock.js';
-import { NodeRestartedError } from './errors/index.js';
+import { monotonicNow } from '../util/clock.js';
+import { NodeRestartedError } from '../errors/index.js';
 
 /** What a {@link RestartWatch} needs from its node (internal). */
 export interface RestartWatchSettings {

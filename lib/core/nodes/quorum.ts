@@ -1,5 +1,5 @@
-import { NodeTimeoutError, type NodeFailure } from './errors/index.js';
-import { monotonicNow } from './clock.js';
+import { NodeTimeoutError, type NodeFailure } from '../errors/index.js';
+import { monotonicNow } from '../util/clock.js';
 import type { RedisNode, StillWanted } from './redis-node.js';
 
 /** What the nodes that had not answered when a vote was decided did afterwards. */

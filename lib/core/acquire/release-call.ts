@@ -1,7 +1,7 @@
-import type { LuaScript } from './lua-script.js';
-import { RELEASE_SCRIPT } from './scripts.js';
-import { queueKeys } from './wait-queue-keys.js';
-import { HAND_OFF_RELEASE_SCRIPT } from './wait-queue-scripts.js';
+import type { LuaScript } from '../scripts/lua-script.js';
+import { RELEASE_SCRIPT } from '../scripts/scripts.js';
+import { queueKeys } from '../scripts/wait-queue-keys.js';
+import { HAND_OFF_RELEASE_SCRIPT } from '../scripts/wait-queue-scripts.js';
 
 /** A script with its keys and arguments, ready to send to every node (internal). */
 export interface ScriptCall {

@@ -2,7 +2,7 @@ import {
   InvalidLockKeyError,
   LONE_SURROGATE,
   RESERVED_NAMESPACE,
-} from './errors/invalid-lock-key.error.js';
+} from '../errors/invalid-lock-key.error.js';
 
 /**
  * Argument checks shared by the engine's entry points. Each throws a `TypeError` or

@@ -5,16 +5,16 @@ import {
   type FailedAttempt,
   type QueueSpot,
 } from './acquire-attempt.js';
-import { MAX_TIMER_MS } from './arguments.js';
-import { monotonicNow, validUntil } from './clock.js';
-import { ResourceLockedError } from './errors/index.js';
-import { Lock, lockState } from './lock.js';
+import { MAX_TIMER_MS } from '../util/arguments.js';
+import { monotonicNow, validUntil } from '../util/clock.js';
+import { ResourceLockedError } from '../errors/index.js';
+import { Lock, lockState } from '../lock.js';
 import { newLockValue } from './lock-value.js';
-import type { RedisNode } from './redis-node.js';
+import type { RedisNode } from '../nodes/redis-node.js';
 import { releaseCall, type ScriptCall } from './release-call.js';
-import { sleep } from './sleep.js';
-import { queueKeys } from './wait-queue-keys.js';
-import { HAND_OFF_RELEASE_SCRIPT } from './wait-queue-scripts.js';
+import { sleep } from '../util/sleep.js';
+import { queueKeys } from '../scripts/wait-queue-keys.js';
+import { HAND_OFF_RELEASE_SCRIPT } from '../scripts/wait-queue-scripts.js';
 import { Waiter } from './waiter.js';
 
 /** What an acquisition needs of the engine (internal). */

@@ -1,5 +1,5 @@
-import { NodeMayEvictError } from './errors/index.js';
-import { RedlockWarning } from './redlock-warning.js';
+import { NodeMayEvictError } from '../errors/index.js';
+import { RedlockWarning } from '../redlock-warning.js';
 
 /** What to do with a node that may evict keys (see `RedlockOptions.evictingNodes`). */
 export type EvictingNodes = 'refuse' | 'warn';

@@ -1,8 +1,8 @@
-import { monotonicNow, validUntil } from './clock.js';
-import { QuorumUnavailableError, ResourceLockedError } from './errors/index.js';
-import { fencingCounterKey } from './fencing-counter-key.js';
-import { Lock, type LockOwner } from './lock.js';
-import type { Tally } from './quorum.js';
+import { monotonicNow, validUntil } from '../util/clock.js';
+import { QuorumUnavailableError, ResourceLockedError } from '../errors/index.js';
+import { fencingCounterKey } from '../scripts/fencing-counter-key.js';
+import { Lock, type LockOwner } from '../lock.js';
+import type { Tally } from '../nodes/quorum.js';
 import { retryAfterMs } from './retry-after.js';
 import {
   ACQUIRE_SCRIPT,
@@ -10,9 +10,12 @@ import {
   FENCED_ACQUIRE_SCRIPT,
   type FencedAcquireReply,
   type LuaScript,
-} from './scripts.js';
-import { QUEUED_ACQUIRE_SCRIPT, QUEUED_MULTI_ACQUIRE_SCRIPT } from './wait-queue-scripts.js';
-import { queueKeys } from './wait-queue-keys.js';
+} from '../scripts/scripts.js';
+import {
+  QUEUED_ACQUIRE_SCRIPT,
+  QUEUED_MULTI_ACQUIRE_SCRIPT,
+} from '../scripts/wait-queue-scripts.js';
+import { queueKeys } from '../scripts/wait-queue-keys.js';
 
 /** What one acquisition attempt needs of the engine (internal). */
 export interface AttemptContext {

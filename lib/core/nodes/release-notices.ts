@@ -1,6 +1,6 @@
 import type { Redis } from 'ioredis';
 import { closeConnection } from './close-connection.js';
-import { monotonicNow } from './clock.js';
+import { monotonicNow } from '../util/clock.js';
 
 /** Told of a notice: the value the lock was handed to, or '' when it is free. */
 export type ReleaseListener = (message: string) => void;

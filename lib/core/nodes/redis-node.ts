@@ -6,16 +6,16 @@ import {
   NodeNotReadyError,
   NodeRestartedError,
   NodeTimeoutError,
-} from './errors/index.js';
+} from '../errors/index.js';
 import { EvictionWatch, type EvictingNodes } from './eviction-watch.js';
-import type { NodeHealth } from './redlock-health.js';
-import { monotonicNow } from './clock.js';
+import type { NodeHealth } from '../redlock-health.js';
+import { monotonicNow } from '../util/clock.js';
 import { closeConnection } from './close-connection.js';
 import { ReleaseNotices } from './release-notices.js';
 import { RestartWatch } from './restart-watch.js';
-import { ALL_SCRIPTS, PROBE_SCRIPT, type LuaScript } from './scripts.js';
+import { ALL_SCRIPTS, PROBE_SCRIPT, type LuaScript } from '../scripts/scripts.js';
 import { UnansweredCommands } from './unanswered-commands.js';
-import { RedlockWarning } from './redlock-warning.js';
+import { RedlockWarning } from '../redlock-warning.js';
 import {
   describeWithAdvice,
   diagnose,

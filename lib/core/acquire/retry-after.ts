@@ -1,4 +1,4 @@
-import type { Tally } from './quorum.js';
+import type { Tally } from '../nodes/quorum.js';
 
 /**
  * How long until a quorum could be won, from the PTTLs that the refusing nodes answered (the
