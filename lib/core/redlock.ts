@@ -1,15 +1,27 @@
 import { EventEmitter, setMaxListeners } from 'node:events';
-import { acquireWithRetries, type AcquisitionContext } from './acquire/acquisition.js';
-import { assertTtl, toResourceList } from './util/arguments.js';
-import { monotonicNow, validUntil } from './util/clock.js';
+import {
+  acquireWithRetries,
+  type AcquisitionContext,
+  newLockValue,
+  releaseCall,
+} from './acquire/index.js';
+import {
+  hashSlot,
+  collectVotes,
+  type Tally,
+  connectionOptionsOf,
+  RedisNode,
+  type RedisNodeSpec,
+  assertDistinctNodes,
+} from './nodes/index.js';
+import { fencingCounterKey, EXTEND_SCRIPT, type LuaScript } from './scripts/index.js';
+import { assertTtl, toResourceList, monotonicNow, validUntil } from './util/index.js';
 import {
   CrossSlotError,
   LockLostError,
   QuorumUnavailableError,
   RedlockClosedError,
 } from './errors/index.js';
-import { hashSlot } from './nodes/hash-slot.js';
-import { newLockValue } from './acquire/lock-value.js';
 import { Lock, lockState } from './lock.js';
 import { LockKeeper } from './lock-keeper.js';
 import {
@@ -23,14 +35,8 @@ import {
   type ResolvedRedlockOptions,
   type UsingOptions,
 } from './options.js';
-import { collectVotes, type Tally } from './nodes/quorum.js';
-import { connectionOptionsOf, RedisNode, type RedisNodeSpec } from './nodes/redis-node.js';
-import { assertDistinctNodes } from './nodes/distinct-nodes.js';
 import type { RedlockHealth } from './redlock-health.js';
 import type { RedlockWarning } from './redlock-warning.js';
-import { fencingCounterKey } from './scripts/fencing-counter-key.js';
-import { EXTEND_SCRIPT, type LuaScript } from './scripts/scripts.js';
-import { releaseCall } from './acquire/release-call.js';
 
 /** The events a `Redlock` emits. None is required: nobody listening never crashes anything. */
 export interface RedlockEvents {
