@@ -26,7 +26,7 @@ class OrdersController {
 }
 
 @Module({
-  imports: [RedlockModule.forRoot(process.env.REDLOCK_NODES!.split(','), { logger: false })],
+  imports: [RedlockModule.forRoot({ nodes: process.env.REDLOCK_NODES!.split(','), logger: false })],
   controllers: [OrdersController],
 })
 class BenchModule {}

@@ -26,7 +26,8 @@ export class OrdersService {
 
 @Module({
   imports: [
-    RedlockModule.forRoot(process.env.REDLOCK_NODES!.split(','), {
+    RedlockModule.forRoot({
+      nodes: process.env.REDLOCK_NODES!.split(','),
       keyPrefix: 'shop:',
       defaultTtlMs: 10_000,
     }),

@@ -42,7 +42,7 @@ describe('bad input at every public entry (3 real nodes)', () => {
     redlock = new Redlock(cluster.urls, { retryCount: 0 });
     storage = new Redis(`${cluster.urls[0]}/1`);
     const moduleRef = await Test.createTestingModule({
-      imports: [RedlockModule.forRoot(cluster.urls, { logger: false })],
+      imports: [RedlockModule.forRoot({ nodes: cluster.urls, logger: false })],
     }).compile();
     service = moduleRef.get(RedlockService);
     serviceModule = moduleRef;
@@ -186,7 +186,7 @@ describe('bad input at every public entry (3 real nodes)', () => {
 
   const compile = (options: unknown) =>
     Test.createTestingModule({
-      imports: [RedlockModule.forRoot(cluster.urls, options as never)],
+      imports: [RedlockModule.forRoot({ nodes: cluster.urls, ...(options as object) })],
     })
       .compile()
       .then((moduleRef) => moduleRef.close());
@@ -230,7 +230,10 @@ describe('bad input at every public entry (3 real nodes)', () => {
     ],
     [
       'forRoot: a bad node URL',
-      () => Test.createTestingModule({ imports: [RedlockModule.forRoot(['http://x'])] }).compile(),
+      () =>
+        Test.createTestingModule({
+          imports: [RedlockModule.forRoot({ nodes: ['http://x'] })],
+        }).compile(),
       TypeError,
       /RedlockModule.*`nodes\[0\]`/,
     ],
@@ -385,7 +388,7 @@ describe('bad input at every public entry (3 real nodes)', () => {
     '@WithLock method called with %s as a key value: InvalidLockKeyError, no lock',
     async (_, id) => {
       const moduleRef = await Test.createTestingModule({
-        imports: [RedlockModule.forRoot(cluster.urls, { logger: false })],
+        imports: [RedlockModule.forRoot({ nodes: cluster.urls, logger: false })],
         providers: [Ledger],
       }).compile();
       try {
@@ -404,7 +407,7 @@ describe('bad input at every public entry (3 real nodes)', () => {
 
     beforeAll(async () => {
       const moduleRef = await Test.createTestingModule({
-        imports: [RedlockModule.forRoot(cluster.urls, { logger: false })],
+        imports: [RedlockModule.forRoot({ nodes: cluster.urls, logger: false })],
         controllers: [OrdersController],
       }).compile();
       nest = moduleRef.createNestApplication({ logger: false });

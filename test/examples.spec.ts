@@ -85,7 +85,7 @@ describe('the README examples', () => {
     const { RedlockModule } = await import('../lib/index.js');
     const request = (await import('supertest')).default;
     const moduleRef = await Test.createTestingModule({
-      imports: [RedlockModule.forRoot(cluster.urls, { logger: false })],
+      imports: [RedlockModule.forRoot({ nodes: cluster.urls, logger: false })],
       controllers: [OrdersController],
     }).compile();
     const app = moduleRef.createNestApplication({ logger: false });

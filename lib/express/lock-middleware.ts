@@ -10,6 +10,7 @@ import {
 import { RequestAbortedError } from '../core/errors/index.js';
 import type { RawResponse, RequestLock } from '../http/lock-http-types.js';
 import { RequestHold } from '../http/request-hold.js';
+import { DEFAULT_TTL_MS } from '../http/lock-defaults.js';
 import { requestKeyResolver, type RequestLike } from '../keys/request-key-template.js';
 
 /** Anything with the engine's `using()`: a core `Redlock` or Nest's `RedlockService`. */
@@ -70,7 +71,7 @@ export function lockMiddleware(options: LockMiddlewareOptions) {
     throw new TypeError('lockMiddleware: expected an options object with `redlock` and `key`');
   }
   assertKnownOptions('lockMiddleware(options)', options, MIDDLEWARE_OPTION_KEYS);
-  const { redlock, key, ttlMs = 10_000, unavailableStatus, ...acquireOptions } = options;
+  const { redlock, key, ttlMs = DEFAULT_TTL_MS, unavailableStatus, ...acquireOptions } = options;
   if (typeof redlock?.using !== 'function') {
     throw new TypeError('lockMiddleware: expected `redlock` to be a Redlock or a RedlockService');
   }

@@ -4,6 +4,7 @@ import {
   QuorumUnavailableError,
   ResourceLockedError,
 } from '../core/errors/index.js';
+import { DEFAULT_UNAVAILABLE_STATUS } from './lock-defaults.js';
 
 /** How the HTTP layers answer lock failures. */
 export interface LockHttpOptions {
@@ -77,7 +78,7 @@ export function lockErrorResponse(
     };
   }
   if (error instanceof QuorumUnavailableError) {
-    const status = options.unavailableStatus ?? 423;
+    const status = options.unavailableStatus ?? DEFAULT_UNAVAILABLE_STATUS;
     return {
       status,
       headers: {},

@@ -1,4 +1,11 @@
-import { Catch, Injectable, type ArgumentsHost, type ExceptionFilter } from '@nestjs/common';
+import {
+  Catch,
+  Inject,
+  Injectable,
+  Optional,
+  type ArgumentsHost,
+  type ExceptionFilter,
+} from '@nestjs/common';
 import { HttpAdapterHost } from '@nestjs/core';
 import { throwError, type Observable } from 'rxjs';
 import {
@@ -7,7 +14,9 @@ import {
   ResourceLockedError,
 } from '../core/errors/index.js';
 import { lockErrorResponse } from '../http/lock-error-response.js';
-import { RedlockService } from './redlock.service.js';
+import { REDLOCK_MODULE_OPTIONS } from './redlock.constants.js';
+import type { ResolvedRedlockModuleOptions } from './redlock-module-options.js';
+import { DEFAULT_UNAVAILABLE_STATUS } from '../http/lock-defaults.js';
 
 /**
  * Answers the lock errors that reach Nest's exception layer, in any HTTP context (Express or
@@ -21,17 +30,21 @@ import { RedlockService } from './redlock.service.js';
 @Catch(ResourceLockedError, QuorumUnavailableError, InvalidLockKeyError)
 @Injectable()
 export class LockExceptionFilter implements ExceptionFilter {
+  private readonly unavailableStatus: 423 | 503;
+
   constructor(
     private readonly adapterHost: HttpAdapterHost,
-    private readonly redlock: RedlockService,
-  ) {}
+    @Optional() @Inject(REDLOCK_MODULE_OPTIONS) options?: ResolvedRedlockModuleOptions,
+  ) {
+    this.unavailableStatus = options?.unavailableStatus ?? DEFAULT_UNAVAILABLE_STATUS;
+  }
 
   catch(error: Error, host: ArgumentsHost): Observable<never> | undefined {
     // Microservices take the error back as an observable; GraphQL and the rest would take a
     // returned value as the result, so the error is thrown on to them.
     if (host.getType() === 'rpc') return throwError(() => error);
     if (host.getType() !== 'http') throw error;
-    const answer = lockErrorResponse(error, { unavailableStatus: this.redlock.unavailableStatus });
+    const answer = lockErrorResponse(error, { unavailableStatus: this.unavailableStatus });
     const adapter = this.adapterHost.httpAdapter;
     const response: unknown = host.switchToHttp().getResponse();
     if (!answer || adapter.isHeadersSent(response)) {

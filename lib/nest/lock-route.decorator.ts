@@ -31,7 +31,12 @@ const LOCK_ROUTE_OPTION_KEYS = optionKeys<LockRouteOptions>()([
 /** What `LockInterceptor` reads (internal). */
 export interface LockRouteMetadata {
   readonly resolveKeys: (request: RequestLike) => string | readonly string[];
-  readonly options: LockRouteOptions;
+  /** The lock's ttl, or `undefined` for the module's default. */
+  readonly ttlMs: number | undefined;
+  /** What goes to `using()`, besides the request's signal. */
+  readonly acquireOptions: Omit<AcquireOptions, 'signal'>;
+  /** The route's own status for an unavailable quorum, if it sets one. */
+  readonly unavailableStatus: 423 | 503 | undefined;
 }
 
 /**
@@ -56,10 +61,14 @@ export function LockRoute(
     assertLockHttpOptions(options);
     if (options.ttlMs !== undefined) assertTtl('ttlMs', options.ttlMs);
   });
-  const metadata: LockRouteMetadata = {
+  // Resolved once, here, rather than on every request.
+  const { ttlMs, unavailableStatus, ...acquireOptions } = options;
+  const metadata: LockRouteMetadata = Object.freeze({
     resolveKeys: requestKeyResolver(keys, '@LockRoute'),
-    options,
-  };
+    ttlMs,
+    acquireOptions: Object.freeze(acquireOptions),
+    unavailableStatus,
+  });
   return applyDecorators(
     SetMetadata(LOCK_ROUTE_METADATA, metadata),
     UseInterceptors(LockInterceptor),

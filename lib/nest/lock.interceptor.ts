@@ -1,11 +1,13 @@
 import {
   HttpException,
+  Inject,
   Injectable,
+  Optional,
   type CallHandler,
   type ExecutionContext,
   type NestInterceptor,
 } from '@nestjs/common';
-import { Reflector } from '@nestjs/core';
+import { HttpAdapterHost, Reflector } from '@nestjs/core';
 import { catchError, Observable, throwError } from 'rxjs';
 import { lockErrorResponse, type LockHttpOptions } from '../http/lock-error-response.js';
 import { RequestAbortedError } from '../core/errors/index.js';
@@ -13,7 +15,13 @@ import type { RawResponse, RequestLock } from '../http/lock-http-types.js';
 import { RequestHold } from '../http/request-hold.js';
 import type { RequestLike } from '../keys/request-key-template.js';
 import type { LockRouteMetadata } from './lock-route.decorator.js';
-import { LOCK_ROUTE_METADATA, LOCK_ROUTE_TAKEN } from './redlock.constants.js';
+import {
+  LOCK_ROUTE_METADATA,
+  LOCK_ROUTE_TAKEN,
+  REDLOCK_MODULE_OPTIONS,
+} from './redlock.constants.js';
+import type { ResolvedRedlockModuleOptions } from './redlock-module-options.js';
+import { DEFAULT_UNAVAILABLE_STATUS } from '../http/lock-defaults.js';
 import { RedlockService } from './redlock.service.js';
 
 /**
@@ -31,10 +39,16 @@ import { RedlockService } from './redlock.service.js';
  */
 @Injectable()
 export class LockInterceptor implements NestInterceptor {
+  private readonly unavailableStatus: 423 | 503;
+
   constructor(
     private readonly redlock: RedlockService,
     private readonly reflector: Reflector,
-  ) {}
+    private readonly adapterHost: HttpAdapterHost,
+    @Optional() @Inject(REDLOCK_MODULE_OPTIONS) options?: ResolvedRedlockModuleOptions,
+  ) {
+    this.unavailableStatus = options?.unavailableStatus ?? DEFAULT_UNAVAILABLE_STATUS;
+  }
 
   intercept(context: ExecutionContext, next: CallHandler): Observable<unknown> {
     if (context.getType() !== 'http') return next.handle();
@@ -49,18 +63,15 @@ export class LockInterceptor implements NestInterceptor {
     // Bound twice (by @LockRoute and globally): the outer one holds the lock while it runs the
     // rest of the chain, and answers. Set only while the lock is held (see below).
     if (request[LOCK_ROUTE_TAKEN]) return next.handle();
-    const reply = http.getResponse<
-      RawResponse & { raw?: RawResponse; header?: (n: string, v: string) => unknown }
-    >();
+    const reply = http.getResponse<RawResponse & { raw?: RawResponse }>();
     const httpOptions: LockHttpOptions = {
-      unavailableStatus: route?.options.unavailableStatus ?? this.redlock.unavailableStatus,
+      unavailableStatus: route?.unavailableStatus ?? this.unavailableStatus,
     };
     const answer = (error: unknown) => {
       const response = lockErrorResponse(error, httpOptions);
       if (!response) return throwError(() => error);
       for (const [name, value] of Object.entries(response.headers)) {
-        if (typeof reply.header === 'function') reply.header(name, value);
-        else reply.setHeader(name, value);
+        this.adapterHost.httpAdapter.setHeader(reply, name, value);
       }
       return throwError(() => new HttpException(response.body, response.status));
     };
@@ -73,8 +84,7 @@ export class LockInterceptor implements NestInterceptor {
       } catch (error) {
         return answer(error).subscribe(subscriber);
       }
-      const { ttlMs, unavailableStatus: _ignored, ...acquireOptions } = route.options;
-      void _ignored;
+      const { ttlMs, acquireOptions } = route;
       const hold = new RequestHold(reply.raw ?? reply, resources);
       let handling: { unsubscribe(): void } | undefined;
       let settled = false;

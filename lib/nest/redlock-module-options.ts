@@ -1,10 +1,15 @@
-import type { LoggerService, ModuleMetadata, Type } from '@nestjs/common';
+import type {
+  ConfigurableModuleAsyncOptions,
+  ConfigurableModuleOptionsFactory,
+  LoggerService,
+} from '@nestjs/common';
 import { assertTtl } from '../core/util/arguments.js';
 import { namingWhere } from './argument-error.js';
 import { REDLOCK_OPTION_KEYS, type RedlockOptions } from '../core/options.js';
 import { assertKnownOptions, optionKeys } from '../core/util/known-options.js';
 import type { RedisNodeSpec } from '../core/nodes/redis-node.js';
 import { assertLockHttpOptions, type LockHttpOptions } from '../http/lock-error-response.js';
+import { DEFAULT_TTL_MS, DEFAULT_UNAVAILABLE_STATUS } from '../http/lock-defaults.js';
 
 /** Options of `RedlockModule`: the nodes, the engine's options, and the module's own. */
 export interface RedlockModuleOptions extends RedlockOptions, LockHttpOptions {
@@ -43,28 +48,24 @@ export interface RedlockModuleRegistration {
   exceptionFilter?: boolean;
 }
 
-/** What `forRoot()` takes besides the nodes. */
-export interface RedlockModuleRootOptions
-  extends Omit<RedlockModuleOptions, 'nodes'>, RedlockModuleRegistration {}
+/** What `forRoot()` takes: the nodes, every engine and module option, and the registration. */
+export interface RedlockModuleRootOptions extends RedlockModuleOptions, RedlockModuleRegistration {}
+
+/**
+ * What `forRootAsync()` takes: Nest's `useFactory` / `useClass` / `useExisting`, `inject` and
+ * `imports`, making {@link RedlockModuleOptions}, and the registration.
+ */
+export type RedlockModuleAsyncOptions = ConfigurableModuleAsyncOptions<
+  RedlockModuleOptions,
+  'createRedlockOptions'
+> &
+  RedlockModuleRegistration;
 
 /** A class that makes the module options, for `forRootAsync({ useClass })`. */
-export interface RedlockOptionsFactory {
-  /** Makes the module's options (nodes included), at startup. */
-  createRedlockOptions(): RedlockModuleOptions | Promise<RedlockModuleOptions>;
-}
-
-/** Options of `RedlockModule.forRootAsync()`. */
-export interface RedlockModuleAsyncOptions
-  extends Pick<ModuleMetadata, 'imports'>, RedlockModuleRegistration {
-  /** Makes the options from the injected `inject` providers. */
-  useFactory?: (...args: never[]) => RedlockModuleOptions | Promise<RedlockModuleOptions>;
-  /** Providers passed to `useFactory`. */
-  inject?: (string | symbol | Type | (abstract new (...args: never[]) => unknown))[];
-  /** A class, instantiated by the module, that makes the options. */
-  useClass?: Type<RedlockOptionsFactory>;
-  /** An existing provider that makes the options. */
-  useExisting?: Type<RedlockOptionsFactory>;
-}
+export type RedlockOptionsFactory = ConfigurableModuleOptionsFactory<
+  RedlockModuleOptions,
+  'createRedlockOptions'
+>;
 
 /** Every key of {@link RedlockModuleOptions}; any other is rejected at startup. */
 export const MODULE_OPTION_KEYS = optionKeys<RedlockModuleOptions>()([
@@ -76,28 +77,17 @@ export const MODULE_OPTION_KEYS = optionKeys<RedlockModuleOptions>()([
   'logger',
 ]);
 
-/** Every key of {@link RedlockModuleRootOptions}. */
-export const ROOT_OPTION_KEYS = optionKeys<RedlockModuleRootOptions>()([
-  ...MODULE_OPTION_KEYS.filter((key): key is Exclude<typeof key, 'nodes'> => key !== 'nodes'),
+/** The keys `forRoot()` takes besides the options: how to register the module. */
+export const REGISTRATION_KEYS = optionKeys<RedlockModuleRegistration>()([
   'isGlobal',
   'exceptionFilter',
 ]);
 
-/** Every key of {@link RedlockModuleAsyncOptions}. */
-export const ASYNC_OPTION_KEYS = optionKeys<RedlockModuleAsyncOptions>()([
-  'imports',
-  'isGlobal',
-  'exceptionFilter',
-  'useFactory',
-  'inject',
-  'useClass',
-  'useExisting',
-]);
-
-/** The module options with the module's own defaults filled in. */
+/** The module options with the module's own defaults filled in (internal). */
 export interface ResolvedRedlockModuleOptions extends RedlockModuleOptions {
   defaultTtlMs: number;
   keyPrefix: string;
+  unavailableStatus: 423 | 503;
 }
 
 /**
@@ -106,13 +96,17 @@ export interface ResolvedRedlockModuleOptions extends RedlockModuleOptions {
  */
 export function resolveModuleOptions(
   options: RedlockModuleOptions,
-  source = 'RedlockModule options',
+  source = 'the RedlockModule options',
 ): ResolvedRedlockModuleOptions {
   if (typeof options !== 'object' || options === null) {
     throw new TypeError(`RedlockModule: expected ${source} to be an object with \`nodes\``);
   }
   namingWhere('RedlockModule', () => assertKnownOptions(source, options, MODULE_OPTION_KEYS));
-  const { defaultTtlMs = 10_000, keyPrefix = '' } = options;
+  const {
+    defaultTtlMs = DEFAULT_TTL_MS,
+    keyPrefix = '',
+    unavailableStatus = DEFAULT_UNAVAILABLE_STATUS,
+  } = options;
   namingWhere('RedlockModule', () => {
     assertTtl('defaultTtlMs', defaultTtlMs);
     assertLockHttpOptions(options);
@@ -122,5 +116,5 @@ export function resolveModuleOptions(
       `RedlockModule: expected \`keyPrefix\` to be a string, got ${typeof keyPrefix}`,
     );
   }
-  return { ...options, defaultTtlMs, keyPrefix };
+  return { ...options, defaultTtlMs, keyPrefix, unavailableStatus };
 }

@@ -1,105 +1,90 @@
-import { Module, type DynamicModule, type Provider } from '@nestjs/common';
-import { APP_FILTER } from '@nestjs/core';
+import { Module, type DynamicModule } from '@nestjs/common';
+import { Redlock } from '../core/redlock.js';
 import { assertBoolean } from '../core/util/arguments.js';
-import { LockExceptionFilter } from './lock-exception.filter.js';
-import { namingWhere } from './argument-error.js';
-import type { RedisNodeSpec } from '../core/nodes/redis-node.js';
-import { REDLOCK_MODULE_OPTIONS } from './redlock.constants.js';
 import { assertKnownOptions } from '../core/util/known-options.js';
+import { namingWhere } from './argument-error.js';
+import { REDLOCK_MODULE_OPTIONS } from './redlock.constants.js';
 import {
-  ASYNC_OPTION_KEYS,
-  resolveModuleOptions,
-  ROOT_OPTION_KEYS,
+  ConfigurableRedlockModule,
+  REDLOCK_ASYNC_OPTIONS_TYPE,
+  REDLOCK_ROOT_OPTIONS_TYPE,
+} from './redlock.module-definition.js';
+import {
+  MODULE_OPTION_KEYS,
+  REGISTRATION_KEYS,
   type RedlockModuleAsyncOptions,
   type RedlockModuleRootOptions,
-  type RedlockOptionsFactory,
 } from './redlock-module-options.js';
+import { REDLOCK_PROVIDERS } from './redlock.providers.js';
 import { RedlockService } from './redlock.service.js';
 
+/** The keys `forRootAsync` takes of its own (Nest's, for making the options). */
+const ASYNC_KEYS = ['imports', 'inject', 'useFactory', 'useClass', 'useExisting'];
+
 /**
- * Provides `RedlockService` (and so `@WithLock()`) over the given Redis nodes.
+ * Provides `RedlockService` (and so `@WithLock()`), and the engine itself as `Redlock`, over
+ * the given Redis nodes. Built with Nest's `ConfigurableModuleBuilder`: `forRoot(options)` and
+ * `forRootAsync({ useFactory | useClass | useExisting, inject, imports })` take the same
+ * options, plus `isGlobal` and `exceptionFilter`.
  *
  * @example
  * @Module({
- *   imports: [RedlockModule.forRoot(['redis://10.0.0.1', 'redis://10.0.0.2', 'redis://10.0.0.3'], { isGlobal: true })],
+ *   imports: [
+ *     RedlockModule.forRoot({
+ *       nodes: ['redis://10.0.0.1', 'redis://10.0.0.2', 'redis://10.0.0.3'],
+ *       isGlobal: true,
+ *     }),
+ *   ],
  * })
  * export class AppModule {}
  */
-@Module({})
-export class RedlockModule {
-  /** The module over `nodes`, with `options`. */
-  static forRoot(nodes: RedisNodeSpec[], options: RedlockModuleRootOptions = {}): DynamicModule {
-    assertKnownOptions('RedlockModule.forRoot(nodes, options)', options, ROOT_OPTION_KEYS);
-    const { isGlobal = false, exceptionFilter = true, ...moduleOptions } = options ?? {};
-    return {
-      module: RedlockModule,
-      global: isGlobal,
-      providers: [
-        {
-          provide: REDLOCK_MODULE_OPTIONS,
-          useFactory: () => resolveModuleOptions({ ...moduleOptions, nodes }),
-        },
-        RedlockService,
-        ...filterProviders('forRoot', exceptionFilter),
-      ],
-      exports: [RedlockService],
-    };
+@Module({
+  providers: [...REDLOCK_PROVIDERS, RedlockService],
+  exports: [RedlockService, Redlock, REDLOCK_MODULE_OPTIONS],
+})
+export class RedlockModule extends ConfigurableRedlockModule {
+  /** The module with `options`: `{ nodes, ...engine and module options, isGlobal? }`. */
+  static forRoot(options: RedlockModuleRootOptions): DynamicModule {
+    assertKnownOptions('RedlockModule.forRoot(options)', options, [
+      ...MODULE_OPTION_KEYS,
+      ...REGISTRATION_KEYS,
+    ]);
+    assertRegistration('forRoot', options);
+    return super.forRoot(options as typeof REDLOCK_ROOT_OPTIONS_TYPE);
   }
 
   /**
    * The module with options made at startup, e.g. from `ConfigService`:
    * `{ imports: [ConfigModule], inject: [ConfigService], useFactory: (config) => ({ nodes: ... }) }`,
-   * or `useClass` / `useExisting` with a `RedlockOptionsFactory`.
+   * or `useClass` / `useExisting` with a `RedlockOptionsFactory`. What the factory returns is
+   * checked when the app starts, as `forRoot`'s options are.
    */
   static forRootAsync(options: RedlockModuleAsyncOptions): DynamicModule {
-    assertKnownOptions('RedlockModule.forRootAsync(options)', options, ASYNC_OPTION_KEYS);
-    const providers: Provider[] = [
-      optionsProvider(options),
-      RedlockService,
-      ...filterProviders('forRootAsync', options.exceptionFilter ?? true),
-    ];
-    if (options.useClass) providers.push({ provide: options.useClass, useClass: options.useClass });
-    return {
-      module: RedlockModule,
-      global: options.isGlobal ?? false,
-      imports: options.imports ?? [],
-      providers,
-      exports: [RedlockService],
-    };
+    assertKnownOptions('RedlockModule.forRootAsync(options)', options, [
+      ...ASYNC_KEYS,
+      ...REGISTRATION_KEYS,
+    ]);
+    assertRegistration('forRootAsync', options);
+    if (!options?.useFactory && !options?.useClass && !options?.useExisting) {
+      throw new TypeError(
+        'RedlockModule.forRootAsync: give one of `useFactory`, `useClass` or `useExisting`',
+      );
+    }
+    return super.forRootAsync(options as typeof REDLOCK_ASYNC_OPTIONS_TYPE);
   }
 }
 
-function filterProviders(entry: string, exceptionFilter: unknown): Provider[] {
-  namingWhere(`RedlockModule.${entry}`, () => assertBoolean('exceptionFilter', exceptionFilter));
-  return exceptionFilter ? [{ provide: APP_FILTER, useClass: LockExceptionFilter }] : [];
-}
-
-function optionsProvider(options: RedlockModuleAsyncOptions): Provider {
-  if (options.useFactory) {
-    const factory = options.useFactory;
-    return {
-      provide: REDLOCK_MODULE_OPTIONS,
-      useFactory: async (...args: never[]) =>
-        resolveModuleOptions(
-          await factory(...args),
-          "the options forRootAsync's useFactory returned",
-        ),
-      inject: options.inject ?? [],
-    };
-  }
-  const factoryClass = options.useClass ?? options.useExisting;
-  if (!factoryClass) {
-    throw new TypeError(
-      'RedlockModule.forRootAsync: give one of `useFactory`, `useClass` or `useExisting`',
-    );
-  }
-  return {
-    provide: REDLOCK_MODULE_OPTIONS,
-    useFactory: async (factory: RedlockOptionsFactory) =>
-      resolveModuleOptions(
-        await factory.createRedlockOptions(),
-        `what ${factoryClass.name}.createRedlockOptions() returned`,
-      ),
-    inject: [factoryClass],
-  };
+function assertRegistration(
+  entry: string,
+  options: { isGlobal?: unknown; exceptionFilter?: unknown },
+): void {
+  namingWhere(`RedlockModule.${entry}`, () => {
+    if (typeof options !== 'object' || options === null) {
+      throw new TypeError('expected an options object');
+    }
+    if (options.isGlobal !== undefined) assertBoolean('isGlobal', options.isGlobal);
+    if (options.exceptionFilter !== undefined) {
+      assertBoolean('exceptionFilter', options.exceptionFilter);
+    }
+  });
 }

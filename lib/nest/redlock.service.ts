@@ -1,10 +1,4 @@
-import {
-  Inject,
-  Injectable,
-  Logger,
-  type LoggerService,
-  type OnApplicationShutdown,
-} from '@nestjs/common';
+import { Inject, Injectable, type OnApplicationShutdown } from '@nestjs/common';
 import { toResourceList } from '../core/util/arguments.js';
 import type { Lock } from '../core/lock.js';
 import {
@@ -14,8 +8,6 @@ import {
   type UsingOptions,
 } from '../core/options.js';
 import { Redlock } from '../core/redlock.js';
-import { describeWithAdvice } from '../core/nodes/node-diagnosis.js';
-import { namingWhere } from './argument-error.js';
 import { LockContext, type HeldLock } from './lock-context.js';
 import { REDLOCK_MODULE_OPTIONS } from './redlock.constants.js';
 import type { ResolvedRedlockModuleOptions } from './redlock-module-options.js';
@@ -35,50 +27,17 @@ import type { ResolvedRedlockModuleOptions } from './redlock-module-options.js';
  */
 @Injectable()
 export class RedlockService implements OnApplicationShutdown {
-  /** The core engine, for what the service does not wrap (events, options). */
-  readonly redlock: Redlock;
-  /** The HTTP status `LockInterceptor` answers when too few nodes answer (module option). */
-  readonly unavailableStatus: 423 | 503;
   private readonly context = new LockContext();
   private readonly keyPrefix: string;
   private readonly defaultTtlMs: number;
 
-  constructor(@Inject(REDLOCK_MODULE_OPTIONS) options: ResolvedRedlockModuleOptions) {
-    const {
-      nodes,
-      defaultTtlMs,
-      keyPrefix,
-      logger: loggerOption,
-      unavailableStatus = 423,
-      ...engineOptions
-    } = options;
-    this.unavailableStatus = unavailableStatus;
-    const logger: LoggerService | undefined =
-      loggerOption === false ? undefined : (loggerOption ?? new Logger('Redlock'));
-    this.redlock = namingWhere('RedlockModule', () => new Redlock(nodes, engineOptions));
-    if (nodes.length % 2 === 0) {
-      logger?.warn(
-        `RedlockModule: ${nodes.length} nodes give no more fault tolerance than ${nodes.length - 1}; ` +
-          'use an odd number of independent nodes.',
-      );
-    }
-    this.keyPrefix = keyPrefix;
-    this.defaultTtlMs = defaultTtlMs;
-    this.redlock.on('lost', (lock, error) =>
-      logger?.warn(`${error.message} (${lock.resources.join(', ')})`),
-    );
-    this.redlock.on('nodeError', (error, node) => logger?.debug?.(`${node}: ${error.message}`));
-    // Once per outage (and per change of cause), where people look: a refused password must
-    // not hide at debug level while the app answers 423.
-    this.redlock.on('nodeDown', (node, error) =>
-      logger?.warn(`Redis node ${node} is down: ${describeWithAdvice(error)}`),
-    );
-    this.redlock.on('nodeUp', (node) => logger?.log(`Redis node ${node} is up again`));
-    this.redlock.on('warning', (warning) =>
-      warning.code === 'NODE_MAY_EVICT'
-        ? logger?.error(warning.message)
-        : logger?.warn(warning.message),
-    );
+  constructor(
+    /** The core engine, for what the service does not wrap (events, options, health). */
+    @Inject(Redlock) readonly redlock: Redlock,
+    @Inject(REDLOCK_MODULE_OPTIONS) options: ResolvedRedlockModuleOptions,
+  ) {
+    this.keyPrefix = options.keyPrefix;
+    this.defaultTtlMs = options.defaultTtlMs;
   }
 
   /** Acquires `resources` (prefixed); see `Redlock.acquire`. */

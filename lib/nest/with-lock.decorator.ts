@@ -66,7 +66,8 @@ export function WithLock(keys: LockKeys, options: WithLockOptions = {}): MethodD
     Inject(RedlockService)(target, REDLOCK_SERVICE_PROPERTY);
     const wrapped = async function (this: Record<symbol, unknown>, ...args: unknown[]) {
       const service = this?.[REDLOCK_SERVICE_PROPERTY] as RedlockService | undefined;
-      if (!(service instanceof RedlockService)) {
+      // By shape, not by class: a test double given with `useValue` works too.
+      if (typeof service?.using !== 'function') {
         throw new Error(
           `${where}: RedlockService was not injected. Create the class through Nest, in a ` +
             'module that imports RedlockModule (or register RedlockModule with isGlobal).',

@@ -153,7 +153,9 @@ describe('real Redis deployments: causes, advice, and what still works', () => {
       debug: () => undefined,
     };
     const moduleRef = await Test.createTestingModule({
-      imports: [RedlockModule.forRoot([`redis://:wrong@127.0.0.1:${server.port}`], { logger })],
+      imports: [
+        RedlockModule.forRoot({ nodes: [`redis://:wrong@127.0.0.1:${server.port}`], logger }),
+      ],
     }).compile();
     try {
       await new Promise((resolve) => setTimeout(resolve, 1_500));

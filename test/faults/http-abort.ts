@@ -132,7 +132,8 @@ async function nestInstance(nodes: string[], section: Section): Promise<Instance
   }
   @Module({
     imports: [
-      RedlockModule.forRoot(nodes, {
+      RedlockModule.forRoot({
+        nodes: nodes,
         logger: false,
         retryCount: -1,
         retryDelayMs: 20,

@@ -59,7 +59,7 @@ describe('the HTTP layer on every adapter it supports (3 real nodes)', () => {
 
     beforeAll(async () => {
       const moduleRef = await Test.createTestingModule({
-        imports: [RedlockModule.forRoot(cluster.urls, { logger: false })],
+        imports: [RedlockModule.forRoot({ nodes: cluster.urls, logger: false })],
         controllers: [OrdersController],
       }).compile();
       app = moduleRef.createNestApplication<NestFastifyApplication>(new FastifyAdapter(), {
@@ -112,7 +112,7 @@ describe('the HTTP layer on every adapter it supports (3 real nodes)', () => {
 
     it('locks the routes that declare a lock and leaves the others alone', async () => {
       const moduleRef = await Test.createTestingModule({
-        imports: [RedlockModule.forRoot(cluster.urls, { logger: false })],
+        imports: [RedlockModule.forRoot({ nodes: cluster.urls, logger: false })],
         controllers: [JobsController],
         providers: [{ provide: APP_INTERCEPTOR, useClass: LockInterceptor }],
       }).compile();

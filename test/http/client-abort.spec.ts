@@ -321,7 +321,7 @@ describe('client aborts over HTTP (3 real nodes)', () => {
 
     beforeAll(async () => {
       const moduleRef = await Test.createTestingModule({
-        imports: [RedlockModule.forRoot(cluster.urls, { logger: false, retryDelayMs: 50 })],
+        imports: [RedlockModule.forRoot({ nodes: cluster.urls, logger: false, retryDelayMs: 50 })],
         controllers: [OrdersController, SlowController],
         providers: [Orders],
       }).compile();

@@ -99,7 +99,7 @@ describe('HTTP answers without a trap (3 real nodes)', () => {
   });
 
   async function boot(
-    options: RedlockModuleRootOptions & {
+    options: Partial<RedlockModuleRootOptions> & {
       globalInterceptor?: boolean;
       retrying?: boolean;
       fastify?: boolean;
@@ -109,7 +109,8 @@ describe('HTTP answers without a trap (3 real nodes)', () => {
     const logger = new ErrorLog();
     const moduleRef = await Test.createTestingModule({
       imports: [
-        RedlockModule.forRoot(bed.cluster.urls, {
+        RedlockModule.forRoot({
+          nodes: bed.cluster.urls,
           logger: false,
           keyPrefix: 'svc:',
           ...moduleOptions,

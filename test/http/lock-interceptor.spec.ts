@@ -84,7 +84,7 @@ describe('LockInterceptor on a Nest app over Express (3 real nodes)', () => {
 
   const start = async (nodes: string[], moduleOptions = {}) => {
     const moduleRef = await Test.createTestingModule({
-      imports: [RedlockModule.forRoot(nodes, { logger: false, ...moduleOptions })],
+      imports: [RedlockModule.forRoot({ nodes: nodes, logger: false, ...moduleOptions })],
       controllers: [OrdersController],
       providers: [Payments],
     }).compile();
@@ -190,7 +190,7 @@ describe('LockInterceptor on a Nest app over Express (3 real nodes)', () => {
 
   it('lets lockMiddleware use the app’s RedlockService', async () => {
     const moduleRef = await Test.createTestingModule({
-      imports: [RedlockModule.forRoot(cluster.urls, { logger: false, keyPrefix: 'mw:' })],
+      imports: [RedlockModule.forRoot({ nodes: cluster.urls, logger: false, keyPrefix: 'mw:' })],
     }).compile();
     const nest = moduleRef.createNestApplication({ logger: false });
     const redlock = nest.get(RedlockService);

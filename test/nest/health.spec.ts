@@ -18,7 +18,7 @@ describe('RedlockHealthIndicator and Redlock.health() (3 real nodes)', () => {
     const moduleRef = await Test.createTestingModule({
       // The README's example module (examples/health.ts), on a global RedlockModule.
       imports: [
-        RedlockModule.forRoot(cluster.urls, { logger: false, isGlobal: true }),
+        RedlockModule.forRoot({ nodes: cluster.urls, logger: false, isGlobal: true }),
         HealthModule,
       ],
     }).compile();
@@ -90,7 +90,8 @@ describe('RedlockHealthIndicator and Redlock.health() (3 real nodes)', () => {
     );
     const moduleRef = await Test.createTestingModule({
       imports: [
-        RedlockModule.forRoot([...replicas.map((replica) => replica.url), cluster.urls[2]], {
+        RedlockModule.forRoot({
+          nodes: [...replicas.map((replica) => replica.url), cluster.urls[2]],
           logger: false,
           isGlobal: true,
         }),

@@ -133,8 +133,10 @@ describe('@WithLock and RedlockModule on 3 real nodes', () => {
   });
 
   it('serialises calls on one order across two applications: no lost update', async () => {
-    const first = (await boot([RedlockModule.forRoot(cluster.urls)])).get(OrdersService);
-    const second = (await boot([RedlockModule.forRoot(cluster.urls)])).get(OrdersService);
+    const first = (await boot([RedlockModule.forRoot({ nodes: cluster.urls })])).get(OrdersService);
+    const second = (await boot([RedlockModule.forRoot({ nodes: cluster.urls })])).get(
+      OrdersService,
+    );
     // Two instances of the service (two apps, as two processes would be) share one balance.
     const shared = { balance: 0 };
     for (const service of [first, second]) {
@@ -150,16 +152,18 @@ describe('@WithLock and RedlockModule on 3 real nodes', () => {
   });
 
   it('gives a fencing token with { fencing: true } on the decorator or the module', async () => {
-    const service = (await boot([RedlockModule.forRoot(cluster.urls)])).get(OrdersService);
+    const service = (await boot([RedlockModule.forRoot({ nodes: cluster.urls })])).get(
+      OrdersService,
+    );
     const tokens = [];
     for (let i = 0; i < 3; i++) tokens.push(await service.fenced('1'));
     expect(tokens).toEqual([1n, 2n, 3n]);
     await expect(service.inner('2')).resolves.toHaveLength(22);
     expect(service.redlock.current()).toBeUndefined();
 
-    const fencedModule = (await boot([RedlockModule.forRoot(cluster.urls, { fencing: true })])).get(
-      OrdersService,
-    ).redlock;
+    const fencedModule = (
+      await boot([RedlockModule.forRoot({ nodes: cluster.urls, fencing: true })])
+    ).get(OrdersService).redlock;
     const token = await fencedModule.using('ledger:1', undefined, async (_signal, lock) => {
       return lock.fencingToken;
     });
@@ -167,16 +171,18 @@ describe('@WithLock and RedlockModule on 3 real nodes', () => {
   });
 
   it('builds keys from named, dotted, positional, several and function keys, with the prefix', async () => {
-    const service = (await boot([RedlockModule.forRoot(cluster.urls, { keyPrefix: 'lock:' })])).get(
-      OrdersService,
-    );
+    const service = (
+      await boot([RedlockModule.forRoot({ nodes: cluster.urls, keyPrefix: 'lock:' })])
+    ).get(OrdersService);
     await expect(service.checkout({ customer: { id: 7 } }, 'pay')).resolves.toBe('lock:cart:7:pay');
     await expect(service.move('a', 'b')).resolves.toEqual(['lock:stock:a', 'lock:stock:b']);
     await expect(service.credit('9', 5)).resolves.toBe(5);
   });
 
   it('encodes values so that one cannot forge another key', async () => {
-    const service = (await boot([RedlockModule.forRoot(cluster.urls)])).get(OrdersService);
+    const service = (await boot([RedlockModule.forRoot({ nodes: cluster.urls })])).get(
+      OrdersService,
+    );
     const first = await service.pair('1:x', 'y');
     const second = await service.pair('1', 'x:y');
     expect(first).not.toBe(second);
@@ -190,7 +196,9 @@ describe('@WithLock and RedlockModule on 3 real nodes', () => {
     ['a function', () => 1],
     ['an empty string', ''],
   ])('rejects %s as a key value with InvalidLockKeyError, taking no lock', async (_, value) => {
-    const service = (await boot([RedlockModule.forRoot(cluster.urls)])).get(OrdersService);
+    const service = (await boot([RedlockModule.forRoot({ nodes: cluster.urls })])).get(
+      OrdersService,
+    );
     const before = await probe.calls('evalsha');
     const error = await service
       .checkout({ customer: { id: value } }, 'pay')
@@ -201,14 +209,18 @@ describe('@WithLock and RedlockModule on 3 real nodes', () => {
   });
 
   it('is reentrant within one async context, and the inner call keeps the outer lock', async () => {
-    const service = (await boot([RedlockModule.forRoot(cluster.urls)])).get(OrdersService);
+    const service = (await boot([RedlockModule.forRoot({ nodes: cluster.urls })])).get(
+      OrdersService,
+    );
     const value = await service.outer('5');
     expect(service.seen).toEqual(['inner ran with the outer lock']);
     expect(value).toHaveLength(22);
   });
 
   it('does not share a hold across async contexts', async () => {
-    const service = (await boot([RedlockModule.forRoot(cluster.urls)])).get(OrdersService);
+    const service = (await boot([RedlockModule.forRoot({ nodes: cluster.urls })])).get(
+      OrdersService,
+    );
     let finish!: () => void;
     const holding = service.redlock.using(
       'order:6',
@@ -224,14 +236,16 @@ describe('@WithLock and RedlockModule on 3 real nodes', () => {
   });
 
   it('passes results and errors through unchanged, and keeps the method name', async () => {
-    const service = (await boot([RedlockModule.forRoot(cluster.urls)])).get(OrdersService);
+    const service = (await boot([RedlockModule.forRoot({ nodes: cluster.urls })])).get(
+      OrdersService,
+    );
     await expect(service.fail('3')).rejects.toThrow(new RangeError('bad order 3'));
     expect(OrdersService.prototype.fail.name).toBe('fail');
     await eventually(async () => expect(await probe.values('order:3')).toEqual([null, null, null]));
   });
 
   it("skips the call with onLocked: 'skip' when the lock is held", async () => {
-    const app = await boot([RedlockModule.forRoot(cluster.urls)]);
+    const app = await boot([RedlockModule.forRoot({ nodes: cluster.urls })]);
     const service = app.get(OrdersService);
     const held = await app.get(RedlockService).acquire('order:8', 5_000);
     await expect(service.tryOnce('8')).resolves.toBeUndefined();
@@ -241,7 +255,7 @@ describe('@WithLock and RedlockModule on 3 real nodes', () => {
 
   it('locks a controller route: GET /orders/:id runs under order:<id>', async () => {
     const moduleRef = await Test.createTestingModule({
-      imports: [RedlockModule.forRoot(cluster.urls)],
+      imports: [RedlockModule.forRoot({ nodes: cluster.urls })],
       controllers: [OrdersController],
     }).compile();
     const app = moduleRef.createNestApplication({ logger: false });
@@ -278,12 +292,16 @@ describe('@WithLock and RedlockModule on 3 real nodes', () => {
     const logger = new Logger('test');
     logger.warn = (message: unknown) => void warnings.push(String(message));
     // A fourth, distinct node: another database of the first server.
-    await boot([RedlockModule.forRoot([...cluster.urls, `${cluster.urls[0]}/1`], { logger })]);
+    await boot([
+      RedlockModule.forRoot({ nodes: [...cluster.urls, `${cluster.urls[0]}/1`], logger }),
+    ]);
     expect(warnings.join('\n')).toMatch(/4 nodes give no more fault tolerance than 3/);
   });
 
   it('rejects a key over the engine limit with InvalidLockKeyError', async () => {
-    const service = (await boot([RedlockModule.forRoot(cluster.urls)])).get(OrdersService);
+    const service = (await boot([RedlockModule.forRoot({ nodes: cluster.urls })])).get(
+      OrdersService,
+    );
     await expect(service.credit('x'.repeat(1_100), 1)).rejects.toBeInstanceOf(InvalidLockKeyError);
   });
 
@@ -319,11 +337,15 @@ describe('@WithLock and RedlockModule on 3 real nodes', () => {
   });
 
   it('fails at startup with a message naming the bad option', async () => {
-    await expect(boot([RedlockModule.forRoot([])])).rejects.toThrow(/RedlockModule: .*`nodes`/);
-    await expect(boot([RedlockModule.forRoot(cluster.urls, { defaultTtlMs: 0 })])).rejects.toThrow(
-      /`defaultTtlMs`/,
+    await expect(boot([RedlockModule.forRoot({ nodes: [] })])).rejects.toThrow(
+      /RedlockModule: .*`nodes`/,
     );
-    await expect(boot([RedlockModule.forRoot(['http://x'])])).rejects.toThrow(/nodes\[0\]/);
+    await expect(
+      boot([RedlockModule.forRoot({ nodes: cluster.urls, defaultTtlMs: 0 })]),
+    ).rejects.toThrow(/`defaultTtlMs`/);
+    await expect(boot([RedlockModule.forRoot({ nodes: ['http://x'] })])).rejects.toThrow(
+      /nodes\[0\]/,
+    );
   });
 
   it('fails at startup when a class with @WithLock cannot reach RedlockModule', async () => {
@@ -331,7 +353,7 @@ describe('@WithLock and RedlockModule on 3 real nodes', () => {
   });
 
   it('releases the locks still held on app.close()', async () => {
-    const app = await boot([RedlockModule.forRoot(cluster.urls)]);
+    const app = await boot([RedlockModule.forRoot({ nodes: cluster.urls })]);
     const lock = await app.get(RedlockService).acquire('order:12', 60_000);
     await eventually(async () =>
       expect(await probe.values('order:12')).toEqual(Array(3).fill(lock.value)),

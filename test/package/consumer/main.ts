@@ -57,7 +57,7 @@ class HealthController {
 }
 
 @Module({
-  imports: [TerminusModule, RedlockModule.forRoot(nodes, { logger: false })],
+  imports: [TerminusModule, RedlockModule.forRoot({ nodes: nodes, logger: false })],
   controllers: [OrdersController, HealthController],
   providers: [Orders, RedlockHealthIndicator],
 })
