@@ -1,4 +1,4 @@
-import { LockLostError } from './errors/index.js';
+import { isLockError, LockLostError } from './errors/index.js';
 import type { Lock } from './lock.js';
 
 /** What the keeper needs from the engine. */
@@ -95,7 +95,7 @@ export class LockKeeper {
       () => this.schedule(),
       (error: unknown) => {
         if (this.stopped) return;
-        if (error instanceof LockLostError) {
+        if (isLockError(error, 'LOCK_LOST')) {
           this.abort(error);
           return;
         }

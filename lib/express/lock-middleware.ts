@@ -7,7 +7,7 @@ import {
   lockErrorResponse,
   type LockHttpOptions,
 } from '../http/lock-error-response.js';
-import { RequestAbortedError } from '../core/errors/index.js';
+import { isLockError } from '../core/errors/index.js';
 import type { RawResponse, RequestLock } from '../http/lock-http-types.js';
 import { RequestHold } from '../http/request-hold.js';
 import { DEFAULT_TTL_MS } from '../http/lock-defaults.js';
@@ -109,7 +109,7 @@ export function lockMiddleware(options: LockMiddlewareOptions) {
       )
       .catch((error: unknown) => {
         // The client went away while the request waited: nobody is left to answer.
-        if (error instanceof RequestAbortedError) return;
+        if (isLockError(error, 'REQUEST_ABORTED')) return;
         answerOrPass(error, response, next, httpOptions);
       })
       .finally(() => hold.dispose());

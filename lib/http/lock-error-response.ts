@@ -1,9 +1,4 @@
-import {
-  InvalidLockKeyError,
-  LockError,
-  QuorumUnavailableError,
-  ResourceLockedError,
-} from '../core/errors/index.js';
+import { isLockError } from '../core/errors/index.js';
 import { DEFAULT_UNAVAILABLE_STATUS } from './lock-defaults.js';
 
 /** How the HTTP layers answer lock failures. */
@@ -60,8 +55,7 @@ export function lockErrorResponse(
   error: unknown,
   options: LockHttpOptions = {},
 ): LockErrorResponse | undefined {
-  if (!(error instanceof LockError)) return undefined;
-  if (error instanceof ResourceLockedError) {
+  if (isLockError(error, 'RESOURCE_LOCKED')) {
     const headers: Record<string, string> = {};
     if (Number.isFinite(error.retryAfterMs)) {
       headers['Retry-After'] = String(Math.max(1, Math.ceil(error.retryAfterMs / 1000)));
@@ -77,7 +71,7 @@ export function lockErrorResponse(
       },
     };
   }
-  if (error instanceof QuorumUnavailableError) {
+  if (isLockError(error, 'QUORUM_UNAVAILABLE')) {
     const status = options.unavailableStatus ?? DEFAULT_UNAVAILABLE_STATUS;
     return {
       status,
@@ -90,7 +84,7 @@ export function lockErrorResponse(
       },
     };
   }
-  if (error instanceof InvalidLockKeyError) {
+  if (isLockError(error, 'INVALID_LOCK_KEY')) {
     return {
       status: 400,
       headers: {},

@@ -10,7 +10,7 @@ import {
 import { HttpAdapterHost, Reflector } from '@nestjs/core';
 import { catchError, Observable, throwError } from 'rxjs';
 import { lockErrorResponse, type LockHttpOptions } from '../http/lock-error-response.js';
-import { RequestAbortedError } from '../core/errors/index.js';
+import { isLockError } from '../core/errors/index.js';
 import type { RawResponse, RequestLock } from '../http/lock-http-types.js';
 import { RequestHold } from '../http/request-hold.js';
 import type { RequestLike } from '../keys/request-key-template.js';
@@ -128,7 +128,7 @@ export class LockInterceptor implements NestInterceptor {
         .catch((error: unknown) => {
           if (handling) return;
           // The client went away while the request waited: answer quietly (nobody reads it).
-          if (error instanceof RequestAbortedError) {
+          if (isLockError(error, 'REQUEST_ABORTED')) {
             subscriber.error(new HttpException(error.message, CLIENT_CLOSED_REQUEST));
           } else {
             answer(error).subscribe(subscriber);

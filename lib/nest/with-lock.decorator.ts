@@ -2,7 +2,7 @@ import { Inject } from '@nestjs/common';
 import { ACQUIRE_OPTION_KEYS, assertAcquireOptions, type AcquireOptions } from '../core/options.js';
 import { optionKeys } from '../core/util/known-options.js';
 import { assertTtl } from '../core/util/arguments.js';
-import { ResourceLockedError } from '../core/errors/index.js';
+import { isLockError } from '../core/errors/index.js';
 import { compileKeyTemplate } from '../keys/key-template.js';
 import { parameterNames } from '../keys/parameter-names.js';
 import { namingWhere } from './argument-error.js';
@@ -82,7 +82,7 @@ export function WithLock(keys: LockKeys, options: WithLockOptions = {}): MethodD
           acquireOptions,
         );
       } catch (error) {
-        if (onLocked === 'skip' && error instanceof ResourceLockedError) return undefined;
+        if (onLocked === 'skip' && isLockError(error, 'RESOURCE_LOCKED')) return undefined;
         throw error;
       }
     };

@@ -7,7 +7,7 @@ import {
 } from './acquire-attempt.js';
 import { MAX_TIMER_MS } from '../util/arguments.js';
 import { monotonicNow, validUntil } from '../util/clock.js';
-import { ResourceLockedError } from '../errors/index.js';
+import { isLockError } from '../errors/index.js';
 import { Lock, lockState } from '../lock.js';
 import { newLockValue } from './lock-value.js';
 import type { RedisNode } from '../nodes/redis-node.js';
@@ -133,8 +133,9 @@ export async function acquireWithRetries(
       // lapses after a ttl.
       const latestAt = Math.min(deadline, attemptStartedAt + ttlMs / 2);
       // The fallback comes no later than the holder's key expires.
-      const heldForMs =
-        outcome.error instanceof ResourceLockedError ? outcome.error.retryAfterMs : delayMs;
+      const heldForMs = isLockError(outcome.error, 'RESOURCE_LOCKED')
+        ? outcome.error.retryAfterMs
+        : delayMs;
       const woke = await waiter.wait(Math.min(delayMs, heldForMs), latestAt, signals);
       // A look taken because the subscriptions just came into effect (notices before them were
       // missed) is the engine's own: it uses up no retry of the caller's.
