@@ -1,9 +1,11 @@
 import type { Cluster, Redis } from 'ioredis';
-import { InvalidLockKeyError, RESERVED_NAMESPACE, StaleFencingTokenError } from './errors/index.js';
-import { FENCED_ACCESS_SCRIPT } from './scripts/scripts.js';
-
-/** The suffix of the key in which a {@link FencedRedisStore} keeps a key's highest token. */
-export const FENCE_SEEN_SUFFIX = ':redlock:fence-seen';
+import { InvalidLockKeyError, StaleFencingTokenError } from './errors/index.js';
+import {
+  evalWithFallback,
+  FENCE_SEEN_SUFFIX,
+  FENCED_ACCESS_SCRIPT,
+  RESERVED_NAMESPACE,
+} from './scripts/index.js';
 
 /** The reply of the fenced access script: `[1, value?]` when allowed, `[0, seen]` when stale. */
 type FencedAccessReply = [1, (string | null)?] | [0, string];
@@ -72,23 +74,10 @@ export class FencedRedisStore {
     }
     const keys = [key, key + FENCE_SEEN_SUFFIX];
     const args = [token.toString(), operation, value];
-    let reply: FencedAccessReply;
-    try {
-      reply = (await this.client.evalsha(
-        FENCED_ACCESS_SCRIPT.sha,
-        2,
-        ...keys,
-        ...args,
-      )) as FencedAccessReply;
-    } catch (error) {
-      if (!(error instanceof Error) || !error.message.startsWith('NOSCRIPT')) throw error;
-      reply = (await this.client.eval(
-        FENCED_ACCESS_SCRIPT.source,
-        2,
-        ...keys,
-        ...args,
-      )) as FencedAccessReply;
-    }
+    const reply = (await evalWithFallback(
+      () => this.client.evalsha(FENCED_ACCESS_SCRIPT.sha, keys.length, ...keys, ...args),
+      () => this.client.eval(FENCED_ACCESS_SCRIPT.source, keys.length, ...keys, ...args),
+    )) as FencedAccessReply;
     if (reply[0] === 0) throw new StaleFencingTokenError(key, token, BigInt(reply[1]));
     return reply;
   }

@@ -18,6 +18,6 @@ export {
 } from './nodes/index.js';
 export { MAX_RESOURCE_BYTES, MAX_TIMER_MS } from './util/index.js';
 export { fencingCounterKey } from './scripts/index.js';
-export { FencedRedisStore, FENCE_SEEN_SUFFIX } from './fenced-redis-store.js';
+export { FencedRedisStore } from './fenced-redis-store.js';
 export type { NodeHealth, RedlockHealth } from './redlock-health.js';
 export { RedlockWarning, type RedlockWarningCode } from './redlock-warning.js';

@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from '@jest/globals';
 import { Redis } from 'ioredis';
 import { RedisNode, type RedisNodeSettings } from '../../lib/core/nodes/redis-node.js';
-import { inboxChannel } from '../../lib/core/scripts/wait-queue-keys.js';
+import { inboxChannel } from '../../lib/core/scripts/keys.js';
 import { Waiter } from '../../lib/core/acquire/waiter.js';
 import { eventually } from '../support/eventually.js';
 import { useRedisNodes } from '../support/test-bed.js';

@@ -1,6 +1,6 @@
 import { monotonicNow, validUntil } from '../util/clock.js';
 import { QuorumUnavailableError, ResourceLockedError } from '../errors/index.js';
-import { fencingCounterKey } from '../scripts/fencing-counter-key.js';
+import { fencingCounterKey } from '../scripts/keys.js';
 import { Lock, type LockOwner } from '../lock.js';
 import type { Tally } from '../nodes/quorum.js';
 import { retryAfterMs } from './retry-after.js';
@@ -15,7 +15,7 @@ import {
   QUEUED_ACQUIRE_SCRIPT,
   QUEUED_MULTI_ACQUIRE_SCRIPT,
 } from '../scripts/wait-queue-scripts.js';
-import { queueKeys } from '../scripts/wait-queue-keys.js';
+import { queueKeys } from '../scripts/keys.js';
 
 /** What one acquisition attempt needs of the engine (internal). */
 export interface AttemptContext {

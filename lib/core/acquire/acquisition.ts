@@ -13,7 +13,7 @@ import { newLockValue } from './lock-value.js';
 import type { RedisNode } from '../nodes/redis-node.js';
 import { releaseCall, type ScriptCall } from './release-call.js';
 import { sleep } from '../util/sleep.js';
-import { queueKeys } from '../scripts/wait-queue-keys.js';
+import { queueKeys } from '../scripts/keys.js';
 import { HAND_OFF_RELEASE_SCRIPT } from '../scripts/wait-queue-scripts.js';
 import { Waiter } from './waiter.js';
 

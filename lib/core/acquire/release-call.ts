@@ -1,6 +1,6 @@
 import type { LuaScript } from '../scripts/lua-script.js';
 import { RELEASE_SCRIPT } from '../scripts/scripts.js';
-import { queueKeys } from '../scripts/wait-queue-keys.js';
+import { queueKeys } from '../scripts/keys.js';
 import { HAND_OFF_RELEASE_SCRIPT } from '../scripts/wait-queue-scripts.js';
 
 /** A script with its keys and arguments, ready to send to every node (internal). */

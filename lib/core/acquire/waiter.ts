@@ -1,7 +1,7 @@
 import { monotonicNow } from '../util/clock.js';
 import { newLockValue } from './lock-value.js';
 import type { RedisNode } from '../nodes/redis-node.js';
-import { inboxChannel, waiterMember } from '../scripts/wait-queue-keys.js';
+import { inboxChannel, waiterMember } from '../scripts/keys.js';
 
 /**
  * Why a wait ended: a quorum handed the lock over, a notice says to retry, the subscriptions

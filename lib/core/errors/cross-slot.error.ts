@@ -1,3 +1,4 @@
+import { FENCING_COUNTER_SUFFIX } from '../scripts/keys.js';
 import { LockError } from './lock.error.js';
 
 /**
@@ -14,7 +15,7 @@ export class CrossSlotError extends LockError {
       'CROSS_SLOT',
       fencing
         ? `With fencing, the keys of ${JSON.stringify(resources)} and their counters ` +
-            '("<resource>:redlock:fence") must hash to one Redis Cluster slot. Give the ' +
+            `("<resource>${FENCING_COUNTER_SUFFIX}") must hash to one Redis Cluster slot. Give the ` +
             'resources a hash tag, e.g. "{order:42}".'
         : `Resources ${JSON.stringify(resources)} hash to different Redis Cluster slots, so ` +
             'one script cannot lock them together. Give them a common hash tag, e.g. ' +

@@ -1,3 +1,4 @@
+import { RESERVED_NAMESPACE } from '../scripts/keys.js';
 import { LockError } from './lock.error.js';
 
 /**
@@ -61,6 +62,3 @@ export class InvalidLockKeyError extends LockError {
  * becomes the same replacement character, so two different names would lock one key.
  */
 export const LONE_SURROGATE = /\p{Surrogate}/u;
-
-/** What every key the engine keeps beside a resource contains; no resource name may. */
-export const RESERVED_NAMESPACE = ':redlock:';

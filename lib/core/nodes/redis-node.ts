@@ -13,7 +13,8 @@ import { monotonicNow } from '../util/clock.js';
 import { closeConnection } from './close-connection.js';
 import { ReleaseNotices } from './release-notices.js';
 import { RestartWatch } from './restart-watch.js';
-import { ALL_SCRIPTS, PROBE_SCRIPT, type LuaScript } from '../scripts/scripts.js';
+import { ALL_SCRIPTS, PROBE_SCRIPT } from '../scripts/scripts.js';
+import { evalWithFallback, type LuaScript } from '../scripts/lua-script.js';
 import { UnansweredCommands } from './unanswered-commands.js';
 import { RedlockWarning } from '../redlock-warning.js';
 import {
@@ -407,15 +408,23 @@ export class RedisNode {
     stillWanted: StillWanted,
     now: number,
   ): Promise<Reply> {
-    const evalsha = () => this.client.evalsha(script.sha, keys.length, ...keys, ...args);
-    return this.send<Reply>(evalsha, now, script.takesHold).catch((error: unknown) => {
-      // The node lost its script cache (a restart, SCRIPT FLUSH): send the source, which also
-      // loads it again. Not when the operation was decided meanwhile: a late acquire must not
-      // land after the release that followed it.
-      if (!isNoScript(error) || (script.takesHold && !stillWanted())) throw error;
-      const evaluateSource = () => this.client.eval(script.source, keys.length, ...keys, ...args);
-      return this.send<Reply>(evaluateSource, monotonicNow(), script.takesHold);
-    });
+    // A late acquire must not land after the release that followed it: no fallback for a hold
+    // once its operation was decided.
+    return evalWithFallback<Reply>(
+      () =>
+        this.send<Reply>(
+          () => this.client.evalsha(script.sha, keys.length, ...keys, ...args),
+          now,
+          script.takesHold,
+        ),
+      () =>
+        this.send<Reply>(
+          () => this.client.eval(script.source, keys.length, ...keys, ...args),
+          monotonicNow(),
+          script.takesHold,
+        ),
+      () => !script.takesHold || stillWanted(),
+    );
   }
 
   /**
@@ -561,10 +570,6 @@ export function releaseStallMs(stallAfterMs: number): number {
 /** An error reply from Redis (not one made by the client about the command). */
 function isReplyError(error: unknown): boolean {
   return (error as { name?: unknown } | null)?.name === 'ReplyError';
-}
-
-function isNoScript(error: unknown): boolean {
-  return error instanceof Error && error.message.startsWith('NOSCRIPT');
 }
 
 function isClientInstance(spec: object): spec is Redis | Cluster {

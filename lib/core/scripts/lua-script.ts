@@ -28,3 +28,26 @@ export const LUA_GREATER = `local function greater(a, b)
   return #a > #b or (#a == #b and a > b)
 end
 `;
+
+/**
+ * Runs a script by EVALSHA and, when the node does not have it (NOSCRIPT: a restart, a SCRIPT
+ * FLUSH), by EVAL, which also loads it again. `mayFallBack` is asked before the EVAL: a hold
+ * must not be sent once its operation was decided. The one place of the fallback.
+ */
+export async function evalWithFallback<Reply>(
+  evalsha: () => Promise<Reply>,
+  evalSource: () => Promise<Reply>,
+  mayFallBack: () => boolean = () => true,
+): Promise<Reply> {
+  try {
+    return await evalsha();
+  } catch (error) {
+    if (!isNoScript(error) || !mayFallBack()) throw error;
+    return evalSource();
+  }
+}
+
+function isNoScript(error: unknown): boolean {
+  const message = (error as { message?: unknown } | null)?.message;
+  return typeof message === 'string' && message.startsWith('NOSCRIPT');
+}

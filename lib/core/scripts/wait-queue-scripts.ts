@@ -1,5 +1,5 @@
 import { LUA_GREATER, luaScript } from './lua-script.js';
-import { RELEASE_CHANNEL_SUFFIX } from './wait-queue-keys.js';
+import { RELEASE_CHANNEL_SUFFIX } from './keys.js';
 
 /**
  * Lua shared by the queue scripts: the node's clock (read once, when first needed), the first live waiter of a queue (lapsed

@@ -1,8 +1,5 @@
-import {
-  InvalidLockKeyError,
-  LONE_SURROGATE,
-  RESERVED_NAMESPACE,
-} from '../errors/invalid-lock-key.error.js';
+import { InvalidLockKeyError, LONE_SURROGATE } from '../errors/invalid-lock-key.error.js';
+import { RESERVED_NAMESPACE } from '../scripts/keys.js';
 
 /**
  * Argument checks shared by the engine's entry points. Each throws a `TypeError` or

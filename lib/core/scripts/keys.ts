@@ -1,7 +1,27 @@
 /**
- * The keys and channel of a resource's wait queue on each node. Suffixes keep the resource's
- * `{hash tag}`; the queue is not used on Redis Cluster nodes all the same (see `Redlock`).
+ * Every Redis key and channel name the engine uses beside a resource, in one place: its wait
+ * queue, its release channels, its fencing counter, and a fenced store's highest token seen.
+ * All lie in the reserved namespace `:redlock:`. Suffixes keep the resource's `{hash tag}`, so
+ * that on a Redis Cluster node they share the resource's slot when its name has a tag (the
+ * queue is not used on Cluster nodes all the same, see `Redlock`).
  */
+
+/** What every key the engine keeps beside a resource contains; no resource name may. */
+export const RESERVED_NAMESPACE = ':redlock:';
+
+/** The suffix of a resource's fencing counter key. */
+export const FENCING_COUNTER_SUFFIX = ':redlock:fence';
+
+/**
+ * The key of `resource`'s fencing counter on each node: the resource's name plus
+ * `:redlock:fence`.
+ */
+export function fencingCounterKey(resource: string): string {
+  return resource + FENCING_COUNTER_SUFFIX;
+}
+
+/** The suffix of the key in which a `FencedRedisStore` keeps a key's highest token. */
+export const FENCE_SEEN_SUFFIX = ':redlock:fence-seen';
 
 /** The sorted set of a resource's waiters, scored by when each began to wait. */
 export function waitersKey(resource: string): string {
