@@ -1,14 +1,7 @@
 /** The engine, without Nest or Express: `nestjs-redlock/core`. */
 export * from './errors/index.js';
 export { Lock } from './lock.js';
-export {
-  DEFAULT_REDLOCK_OPTIONS,
-  type AcquireOptions,
-  type RedlockOptions,
-  type ResolvedRedlockOptions,
-  type RetryOptions,
-  type UsingOptions,
-} from './options.js';
+export type { AcquireOptions, RedlockOptions, RetryOptions, UsingOptions } from './options.js';
 export { Redlock, type RedlockEvents } from './redlock.js';
 export {
   parseRedisUrl,
@@ -16,8 +9,6 @@ export {
   type NodeProblem,
   type RedisNodeSpec,
 } from './nodes/index.js';
-export { MAX_RESOURCE_BYTES, MAX_TIMER_MS } from './util/index.js';
-export { fencingCounterKey } from './scripts/index.js';
 export { FencedRedisStore } from './fenced-redis-store.js';
 export type { NodeHealth, RedlockHealth } from './redlock-health.js';
 export { RedlockWarning, type RedlockWarningCode } from './redlock-warning.js';

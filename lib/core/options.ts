@@ -161,7 +161,7 @@ export const USING_OPTION_KEYS = optionKeys<UsingOptions>()([
 ]);
 
 /** Options with every default filled in and checked. */
-export type ResolvedRedlockOptions = Required<RedlockOptions>;
+export type ResolvedRedlockOptions = Readonly<Required<RedlockOptions>>;
 
 /** Merges `options` over the defaults and checks every field; `nodeCount` sizes the quorum. */
 export function resolveRedlockOptions(

@@ -32,7 +32,6 @@ import {
   withoutUndefined,
   type AcquireOptions,
   type RedlockOptions,
-  type ResolvedRedlockOptions,
   type UsingOptions,
 } from './options.js';
 import type { RedlockHealth } from './redlock-health.js';
@@ -83,7 +82,7 @@ export interface RedlockEvents {
  */
 export class Redlock extends EventEmitter<RedlockEvents> {
   /** The resolved options, defaults filled in. */
-  readonly options: ResolvedRedlockOptions;
+  readonly options: Readonly<Required<RedlockOptions>>;
   private readonly nodes: readonly RedisNode[];
   private readonly hasCluster: boolean;
   private readonly heldLocks = new Set<Lock>();

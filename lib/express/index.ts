@@ -1,9 +1,4 @@
-export {
-  lockMiddleware,
-  type LockMiddlewareOptions,
-  type LockRunner,
-  type Next,
-} from './lock-middleware.js';
+export { lockMiddleware, type LockMiddlewareOptions, type LockRunner } from './lock-middleware.js';
 export type { RequestKeys, RequestLike } from '../keys/request-key-template.js';
 export {
   lockErrorResponse,

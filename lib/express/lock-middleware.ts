@@ -49,9 +49,6 @@ const MIDDLEWARE_OPTION_KEYS = optionKeys<LockMiddlewareOptions>()([
   'unavailableStatus',
 ]);
 
-/** Express's `next`: passes control on, or an error to the error handlers. */
-export type Next = (error?: unknown) => void;
-
 /**
  * Express middleware (4 and 5) that holds a distributed lock while a request is handled:
  * acquired before the route runs, extended meanwhile, released when the handler ends the
@@ -84,7 +81,7 @@ export function lockMiddleware(options: LockMiddlewareOptions) {
   return function redlockMiddleware<Request extends RequestLike, Response extends RawResponse>(
     request: Request,
     response: Response,
-    next: Next,
+    next: (error?: unknown) => void,
   ): void {
     let resources: string | readonly string[];
     try {
@@ -119,7 +116,7 @@ export function lockMiddleware(options: LockMiddlewareOptions) {
 function answerOrPass(
   error: unknown,
   response: RawResponse,
-  next: Next,
+  next: (error?: unknown) => void,
   options: LockHttpOptions,
 ): void {
   const answer = lockErrorResponse(error, options);

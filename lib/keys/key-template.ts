@@ -1,6 +1,5 @@
-import { MAX_RESOURCE_BYTES } from '../core/util/arguments.js';
+import { LONE_SURROGATE, MAX_RESOURCE_BYTES } from '../core/util/arguments.js';
 import { InvalidLockKeyError } from '../core/errors/index.js';
-import { LONE_SURROGATE } from '../core/errors/invalid-lock-key.error.js';
 
 /** One `<...>` in a template: where its value comes from. */
 interface Placeholder {

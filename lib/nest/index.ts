@@ -1,4 +1,3 @@
-export { LOCK_ROUTE_METADATA, REDLOCK_MODULE_OPTIONS } from './redlock.constants.js';
 export type { HeldLock } from './lock-context.js';
 export {
   type RedlockModuleAsyncOptions,
@@ -6,7 +5,6 @@ export {
   type RedlockModuleRegistration,
   type RedlockModuleRootOptions,
   type RedlockOptionsFactory,
-  type ResolvedRedlockModuleOptions,
 } from './redlock-module-options.js';
 export { RedlockModule } from './redlock.module.js';
 export { RedlockService } from './redlock.service.js';

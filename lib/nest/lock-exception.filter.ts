@@ -15,7 +15,7 @@ import {
 } from '../core/errors/index.js';
 import { lockErrorResponse } from '../http/lock-error-response.js';
 import { REDLOCK_MODULE_OPTIONS } from './redlock.constants.js';
-import type { ResolvedRedlockModuleOptions } from './redlock-module-options.js';
+import type { RedlockModuleOptions } from './redlock-module-options.js';
 import { DEFAULT_UNAVAILABLE_STATUS } from '../http/lock-defaults.js';
 
 /**
@@ -34,7 +34,9 @@ export class LockExceptionFilter implements ExceptionFilter {
 
   constructor(
     private readonly adapterHost: HttpAdapterHost,
-    @Optional() @Inject(REDLOCK_MODULE_OPTIONS) options?: ResolvedRedlockModuleOptions,
+    @Optional()
+    @Inject(REDLOCK_MODULE_OPTIONS)
+    options?: Pick<RedlockModuleOptions, 'unavailableStatus'>,
   ) {
     this.unavailableStatus = options?.unavailableStatus ?? DEFAULT_UNAVAILABLE_STATUS;
   }

@@ -13,8 +13,6 @@ import {
 import { LockInterceptor } from './lock.interceptor.js';
 import { LOCK_ROUTE_METADATA } from './redlock.constants.js';
 
-export { LOCK_ROUTE_METADATA };
-
 /** Options of `@LockRoute()`. */
 export interface LockRouteOptions extends Omit<AcquireOptions, 'signal'>, LockHttpOptions {
   /** The lock's ttl in milliseconds; extended while the request runs. Default: the module's `defaultTtlMs`. */

@@ -20,7 +20,7 @@ import {
   LOCK_ROUTE_TAKEN,
   REDLOCK_MODULE_OPTIONS,
 } from './redlock.constants.js';
-import type { ResolvedRedlockModuleOptions } from './redlock-module-options.js';
+import type { RedlockModuleOptions } from './redlock-module-options.js';
 import { DEFAULT_UNAVAILABLE_STATUS } from '../http/lock-defaults.js';
 import { RedlockService } from './redlock.service.js';
 
@@ -45,7 +45,9 @@ export class LockInterceptor implements NestInterceptor {
     private readonly redlock: RedlockService,
     private readonly reflector: Reflector,
     private readonly adapterHost: HttpAdapterHost,
-    @Optional() @Inject(REDLOCK_MODULE_OPTIONS) options?: ResolvedRedlockModuleOptions,
+    @Optional()
+    @Inject(REDLOCK_MODULE_OPTIONS)
+    options?: Pick<RedlockModuleOptions, 'unavailableStatus'>,
   ) {
     this.unavailableStatus = options?.unavailableStatus ?? DEFAULT_UNAVAILABLE_STATUS;
   }

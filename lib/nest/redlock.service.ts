@@ -10,7 +10,6 @@ import {
 import { Redlock } from '../core/redlock.js';
 import { LockContext, type HeldLock } from './lock-context.js';
 import { REDLOCK_MODULE_OPTIONS } from './redlock.constants.js';
-import type { ResolvedRedlockModuleOptions } from './redlock-module-options.js';
 
 /**
  * The engine as a Nest provider: `acquire`, `release`, `extend`, `using`, and `current()`, the
@@ -34,7 +33,7 @@ export class RedlockService implements OnApplicationShutdown {
   constructor(
     /** The core engine, for what the service does not wrap (events, options, health). */
     @Inject(Redlock) readonly redlock: Redlock,
-    @Inject(REDLOCK_MODULE_OPTIONS) options: ResolvedRedlockModuleOptions,
+    @Inject(REDLOCK_MODULE_OPTIONS) options: { keyPrefix: string; defaultTtlMs: number },
   ) {
     this.keyPrefix = options.keyPrefix;
     this.defaultTtlMs = options.defaultTtlMs;

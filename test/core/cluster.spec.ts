@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { Cluster } from 'ioredis';
-import { CrossSlotError, fencingCounterKey, Redlock } from '../../lib/index.js';
+import { CrossSlotError, Redlock } from '../../lib/index.js';
+import { fencingCounterKey } from '../../lib/core/scripts/keys.js';
 import { hashSlot } from '../../lib/core/nodes/hash-slot.js';
 import { startRedisClusterMode } from '../support/redis-cluster-mode.js';
 import type { RedisCluster } from '../support/redis-nodes.js';

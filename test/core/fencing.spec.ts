@@ -1,12 +1,7 @@
 import { describe, expect, it } from '@jest/globals';
 import { Redis } from 'ioredis';
-import {
-  FencedRedisStore,
-  fencingCounterKey,
-  Redlock,
-  StaleFencingTokenError,
-  type Lock,
-} from '../../lib/index.js';
+import { FencedRedisStore, Redlock, StaleFencingTokenError, type Lock } from '../../lib/index.js';
+import { fencingCounterKey } from '../../lib/core/scripts/keys.js';
 import { eventually } from '../support/eventually.js';
 import { TcpProxy } from '../support/tcp-proxy.js';
 import { useRedisNodes } from '../support/test-bed.js';

@@ -28,7 +28,7 @@ export class InvalidLockKeyError extends LockError {
     this.problem = problem;
   }
 
-  /** `name` contains a lone UTF-16 surrogate (see {@link LONE_SURROGATE}). */
+  /** `name` contains a lone UTF-16 surrogate (half of a character). */
   static malformed(name: string, argument: string): InvalidLockKeyError {
     return new InvalidLockKeyError(
       name,
@@ -56,9 +56,3 @@ export class InvalidLockKeyError extends LockError {
     );
   }
 }
-
-/**
- * A lone UTF-16 surrogate: half of a character. Redis sees UTF-8, where every lone surrogate
- * becomes the same replacement character, so two different names would lock one key.
- */
-export const LONE_SURROGATE = /\p{Surrogate}/u;

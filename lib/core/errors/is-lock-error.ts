@@ -17,18 +17,31 @@ import type { StaleFencingTokenError } from './stale-fencing-token.error.js';
 
 /** Each error's class by its `code`, for {@link isLockError}'s narrowing. */
 export interface LockErrorsByCode {
+  /** {@link ResourceLockedError} */
   RESOURCE_LOCKED: ResourceLockedError;
+  /** {@link QuorumUnavailableError} */
   QUORUM_UNAVAILABLE: QuorumUnavailableError;
+  /** {@link LockLostError} */
   LOCK_LOST: LockLostError;
+  /** {@link CrossSlotError} */
   CROSS_SLOT: CrossSlotError;
+  /** {@link RedlockClosedError} */
   REDLOCK_CLOSED: RedlockClosedError;
+  /** {@link NodeTimeoutError} */
   NODE_TIMEOUT: NodeTimeoutError;
+  /** {@link NodeNotReadyError} */
   NODE_NOT_READY: NodeNotReadyError;
+  /** {@link NodeRestartedError} */
   NODE_RESTARTED: NodeRestartedError;
+  /** {@link NodeMayEvictError} */
   NODE_MAY_EVICT: NodeMayEvictError;
+  /** {@link NodeMisconfiguredError} */
   NODE_MISCONFIGURED: NodeMisconfiguredError;
+  /** {@link StaleFencingTokenError} */
   STALE_FENCING_TOKEN: StaleFencingTokenError;
+  /** {@link InvalidLockKeyError} */
   INVALID_LOCK_KEY: InvalidLockKeyError;
+  /** {@link RequestAbortedError} */
   REQUEST_ABORTED: RequestAbortedError;
 }
 

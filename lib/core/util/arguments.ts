@@ -1,10 +1,16 @@
-import { InvalidLockKeyError, LONE_SURROGATE } from '../errors/invalid-lock-key.error.js';
+import { InvalidLockKeyError } from '../errors/invalid-lock-key.error.js';
 import { RESERVED_NAMESPACE } from '../scripts/keys.js';
 
 /**
  * Argument checks shared by the engine's entry points. Each throws a `TypeError` or
  * `RangeError` that names the argument, before any network call.
  */
+
+/**
+ * A lone UTF-16 surrogate: half of a character. Redis sees UTF-8, where every lone surrogate
+ * becomes the same replacement character, so two different names would lock one key.
+ */
+export const LONE_SURROGATE = /\p{Surrogate}/u;
 
 /** The longest resource name accepted, in bytes (UTF-8). */
 export const MAX_RESOURCE_BYTES = 1024;
