@@ -110,7 +110,7 @@ export interface UsingOptions extends AcquireOptions {
 }
 
 /** The defaults of every option, in one place. */
-export const DEFAULT_REDLOCK_OPTIONS = Object.freeze({
+const DEFAULT_REDLOCK_OPTIONS = Object.freeze({
   /** {@link RedlockOptions.driftFactor} */
   driftFactor: 0.01,
   /** {@link RetryOptions.retryCount} */
@@ -161,7 +161,7 @@ export const USING_OPTION_KEYS = optionKeys<UsingOptions>()([
 ]);
 
 /** Options with every default filled in and checked. */
-export type ResolvedRedlockOptions = Readonly<Required<RedlockOptions>>;
+type ResolvedRedlockOptions = Readonly<Required<RedlockOptions>>;
 
 /** Merges `options` over the defaults and checks every field; `nodeCount` sizes the quorum. */
 export function resolveRedlockOptions(

@@ -131,7 +131,7 @@ export class Redlock extends EventEmitter<RedlockEvents> {
       nodeCount: this.nodes.length,
       driftFactor: this.options.driftFactor,
       nodes: this.nodes,
-      queues: !this.hasCluster,
+      usesQueues: !this.hasCluster,
       inbox: newLockValue(),
       closing: this.closing.signal,
       vote: <Reply>(
@@ -221,7 +221,7 @@ export class Redlock extends EventEmitter<RedlockEvents> {
     // With queues, the release hands each key to its first waiter and announces it; a holder
     // that waited leaves the queues too (a node may not have handed it the key yet).
     const { script, keys, args } = releaseCall(
-      this.acquisitions.queues,
+      this.acquisitions.usesQueues,
       lock.resources,
       lock.value,
       state.queueMember,

@@ -1,7 +1,7 @@
 import { compileKeyTemplate } from './key-template.js';
 
 /** The parts of an HTTP request that a key template can read. */
-export const REQUEST_PARTS = ['params', 'query', 'body', 'headers', 'user'] as const;
+const REQUEST_PARTS = ['params', 'query', 'body', 'headers', 'user'] as const;
 
 /** What a request template reads: Express, Fastify and Nest requests all have this shape. */
 export interface RequestLike {
@@ -18,7 +18,7 @@ export interface RequestLike {
 }
 
 /** A request template compiled: request in, lock key out. */
-export type RequestKeyRenderer = (request: RequestLike) => string;
+type RequestKeyRenderer = (request: RequestLike) => string;
 
 /**
  * Compiles a key template over a request: `<params.id>`, `<query.x>`, `<body.orderId>`,
@@ -26,7 +26,7 @@ export type RequestKeyRenderer = (request: RequestLike) => string;
  * `where`, if a placeholder reads anything else; the renderer throws `InvalidLockKeyError`
  * when the request lacks a value (answer 400). Values are encoded as in `compileKeyTemplate`.
  */
-export function compileRequestKeyTemplate(template: string, where: string): RequestKeyRenderer {
+function compileRequestKeyTemplate(template: string, where: string): RequestKeyRenderer {
   const normalised =
     typeof template === 'string'
       ? template.replace(

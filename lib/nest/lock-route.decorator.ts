@@ -1,6 +1,6 @@
 import { applyDecorators, SetMetadata, UseInterceptors } from '@nestjs/common';
 import { assertTtl } from '../core/util/arguments.js';
-import { namingWhere } from './argument-error.js';
+import { namingWhere } from './naming-where.js';
 import { ACQUIRE_OPTION_KEYS, assertAcquireOptions, type AcquireOptions } from '../core/options.js';
 import { optionKeys } from '../core/util/known-options.js';
 import { assertLockHttpOptions, type LockHttpOptions } from '../http/lock-error-response.js';

@@ -5,7 +5,7 @@ import { assertTtl } from '../core/util/arguments.js';
 import { isLockError } from '../core/errors/index.js';
 import { compileKeyTemplate } from '../keys/key-template.js';
 import { parameterNames } from '../keys/parameter-names.js';
-import { namingWhere } from './argument-error.js';
+import { namingWhere } from './naming-where.js';
 import { REDLOCK_SERVICE_PROPERTY } from './redlock.constants.js';
 import { RedlockService } from './redlock.service.js';
 

@@ -128,51 +128,17 @@ describe('contention: wait queues, hand-off and wake-up (3 nodes)', () => {
       await firstLock.release();
       const secondLock = await second;
       await secondLock.release();
-      await eventually(() => expect(heard).toHaveLength(3));
+      await eventually(() => expect(heard).toHaveLength(2));
+      // The last release found nobody in line: it publishes nothing.
+      await sleep(100);
       const [[toFirst], [toSecond]] = heard;
       expect(heard).toEqual([
         [toFirst, firstLock.value],
         [toSecond, secondLock.value],
-        ['c:13:redlock:released', ''], // free, nobody in line
       ]);
       expect(toFirst).toMatch(/^c:13:redlock:released:./);
       expect(toSecond).toMatch(/^c:13:redlock:released:./);
       expect(toFirst).not.toBe(toSecond);
-    } finally {
-      await listener.quit();
-    }
-  });
-
-  it('hands over to a waiter queued by an earlier version (no inbox) on the key channel', async () => {
-    const heard: string[] = [];
-    const listener = new Redis(bed.cluster.servers[0].port, '127.0.0.1');
-    try {
-      listener.on('message', (_channel, message: string) => heard.push(message));
-      await listener.subscribe('c:14:redlock:released');
-      const holder = await make().acquire('c:14', 10_000);
-      // Granted on every node (a quorum decided) before the entry goes in ahead of it.
-      await eventually(async () =>
-        expect(await bed.probe.values('c:14')).toEqual(Array(3).fill(holder.value)),
-      );
-      // '<ttl>:<value>', as earlier versions queued; its entry lapses in a minute.
-      await Promise.all(
-        bed.cluster.servers.map(async (_, index) => {
-          const node = bed.probe.at(index);
-          const [seconds] = await node.time();
-          await node.zadd('c:14:redlock:waiters', 1, '5000:earlier');
-          await node.zadd(
-            'c:14:redlock:deadlines',
-            Number(seconds) * 1000 + 60_000,
-            '5000:earlier',
-          );
-        }),
-      );
-      await holder.release();
-      // A quorum answered the release; the last node follows.
-      await eventually(async () =>
-        expect(await bed.probe.values('c:14')).toEqual(['earlier', 'earlier', 'earlier']),
-      );
-      await eventually(() => expect(heard).toEqual(['earlier']));
     } finally {
       await listener.quit();
     }

@@ -21,7 +21,7 @@ import { Waiter } from './waiter.js';
 export interface AcquisitionContext extends AttemptContext {
   readonly nodes: readonly RedisNode[];
   /** Whether the nodes keep wait queues and announce releases (not with a Redis Cluster node). */
-  readonly queues: boolean;
+  readonly usesQueues: boolean;
   /** This instance's inbox: the name its waiters hear their hand-offs under. */
   readonly inbox: string;
   /** Aborts when the engine closes. */
@@ -61,7 +61,7 @@ export async function acquireWithRetries(
   settings: AcquisitionSettings,
 ): Promise<Lock> {
   const { ttlMs, retryCount, fencing } = settings;
-  const waiter = engine.queues
+  const waiter = engine.usesQueues
     ? new Waiter(
         {
           nodes: engine.nodes,
@@ -195,7 +195,7 @@ async function dropGrants(
 ): Promise<string> {
   if (!waiter) {
     // Sent behind the acquire on each connection, so it lands after any late grant.
-    await engine.releaseEverywhere(releaseCall(engine.queues, keys, value));
+    await engine.releaseEverywhere(releaseCall(engine.usesQueues, keys, value));
     return value;
   }
   const sentAt = monotonicNow();
@@ -215,5 +215,5 @@ async function leave(
   value: string,
   waiter: Waiter | undefined,
 ): Promise<void> {
-  await engine.releaseEverywhere(releaseCall(engine.queues, keys, value, waiter?.member));
+  await engine.releaseEverywhere(releaseCall(engine.usesQueues, keys, value, waiter?.member));
 }

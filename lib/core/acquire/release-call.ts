@@ -17,12 +17,12 @@ export interface ScriptCall {
  * plain compare-and-delete.
  */
 export function releaseCall(
-  queues: boolean,
+  usesQueues: boolean,
   resources: readonly string[],
   value: string,
   member?: string,
 ): ScriptCall {
-  if (!queues) return { script: RELEASE_SCRIPT, keys: resources, args: [value] };
+  if (!usesQueues) return { script: RELEASE_SCRIPT, keys: resources, args: [value] };
   return {
     script: HAND_OFF_RELEASE_SCRIPT,
     keys: queueKeys(resources),

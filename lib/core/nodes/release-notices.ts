@@ -9,7 +9,7 @@ export type ReleaseListener = (message: string) => void;
 const IDLE_UNSUBSCRIBE_MS = 1_000;
 
 /** After the node refused a subscription, none is tried for this long (an ACL may change). */
-export const REFUSED_SUBSCRIBE_PAUSE_MS = 30_000;
+const REFUSED_SUBSCRIBE_PAUSE_MS = 30_000;
 
 /**
  * One node's release notices, on a subscriber connection of their own, opened on first need

@@ -24,23 +24,21 @@ export function fencingCounterKey(resource: string): string {
 export const FENCE_SEEN_SUFFIX = ':redlock:fence-seen';
 
 /** The sorted set of a resource's waiters, scored by when each began to wait. */
-export function waitersKey(resource: string): string {
+function waitersKey(resource: string): string {
   return resource + ':redlock:waiters';
 }
 
 /** The sorted set of the same waiters, scored by the node time at which each entry lapses. */
-export function waiterDeadlinesKey(resource: string): string {
+function waiterDeadlinesKey(resource: string): string {
   return resource + ':redlock:deadlines';
 }
 
 /**
- * The channel on which a node announces that `resource` went free with nobody in line (an
- * empty message; waiters of version 0.1, whose acquisitions of several resources did not
- * queue, listen for it), and the prefix of each instance's channel. The release
- * script names it from the key as the node sees it; channels are not keys, so the client's
- * key prefix is written out here.
+ * The prefix of each instance's release channel for `resource`. The release script names it
+ * from the key as the node sees it; channels are not keys, so the client's key prefix is
+ * written out here.
  */
-export function releaseChannel(keyPrefix: string, resource: string): string {
+function releaseChannel(keyPrefix: string, resource: string): string {
   return keyPrefix + resource + RELEASE_CHANNEL_SUFFIX;
 }
 

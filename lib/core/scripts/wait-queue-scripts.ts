@@ -173,10 +173,8 @@ return held`,
  * queue) and publish that waiter's value on its instance's channel for the key
  * (`<key>:redlock:released:<inbox>`, the inbox read from its member); a waiter queued with
  * ttl 0 is only woken (the key stays free, reserved for it by the queue order). With nobody
- * waiting, publishes an empty message on `<key>:redlock:released` (for waiters of version
- * 0.1, whose acquisitions of several resources did not queue). Publishing is best effort (`pcall`): an ACL that
- * forbids it costs the waiters their notices, never the release. Answers how many keys it
- * deleted.
+ * waiting, nothing is published. Publishing is best effort (`pcall`): an ACL that forbids it
+ * costs the waiters their notices, never the release. Answers how many keys it deleted.
  *
  * Modes: `release` (a holder lets go), `leave` (a waiter gives up: its entry goes too), `stay`
  * (a waiter drops the partial grants of a failed attempt but keeps its place, under a new
@@ -196,24 +194,15 @@ export const HAND_OFF_RELEASE_SCRIPT = luaScript(
   `${QUEUE_LUA}local n = #KEYS / 3
 local value, mode = ARGV[1], ARGV[2]
 local function hand_off(resource, waiters, deadlines, has_queue)
-  local channel = resource .. '${RELEASE_CHANNEL_SUFFIX}'
-  local first = nil
-  if has_queue then
-    first = first_waiter(waiters, deadlines, clock())
-  end
-  if not first then
-    redis.pcall('publish', channel, '')
-    return
-  end
+  if not has_queue then return end
+  local first = first_waiter(waiters, deadlines, clock())
+  if not first then return end
+  -- A member is '<ttl>:<inbox>:<value>'.
   local colon = string.find(first, ':', 1, true)
   local ttl = tonumber(string.sub(first, 1, colon - 1))
-  -- '<ttl>:<inbox>:<value>'; a member without an inbox ('<ttl>:<value>', from an earlier
-  -- version of the client) is told on the key's own channel.
   local inbox_end = string.find(first, ':', colon + 1, true)
-  local next_value = string.sub(first, (inbox_end or colon) + 1)
-  if inbox_end then
-    channel = channel .. ':' .. string.sub(first, colon + 1, inbox_end - 1)
-  end
+  local next_value = string.sub(first, inbox_end + 1)
+  local channel = resource .. '${RELEASE_CHANNEL_SUFFIX}:' .. string.sub(first, colon + 1, inbox_end - 1)
   if ttl > 0 then
     redis.call('set', resource, next_value, 'PX', ttl)
     redis.call('zrem', waiters, first)

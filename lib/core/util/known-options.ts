@@ -62,7 +62,7 @@ function nearest(key: string, known: readonly string[]): string {
 }
 
 /** Levenshtein distance: the fewest insertions, deletions and substitutions from `a` to `b`. */
-export function editDistance(a: string, b: string): number {
+function editDistance(a: string, b: string): number {
   let previous = Array.from({ length: b.length + 1 }, (_, j) => j);
   for (let i = 1; i <= a.length; i++) {
     const current = [i];
