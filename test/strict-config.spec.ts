@@ -139,7 +139,7 @@ describe('strict configuration (3 real nodes)', () => {
       [
         'lockMiddleware: ttl',
         () => lockMiddleware({ redlock, key: 'order:<params.id>', ttl: 5000 } as never),
-        /Unknown option `ttl` in `lockMiddleware\(options\)`: node-redlock's `ttl` is `ttlMs`/,
+        /lockMiddleware: Unknown option `ttl` in `options`: node-redlock's `ttl` is `ttlMs`/,
       ],
       [
         'lockMiddleware: retryCont',

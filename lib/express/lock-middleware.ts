@@ -1,12 +1,8 @@
-import { assertTtl } from '../core/util/arguments.js';
 import type { Lock } from '../core/lock.js';
-import { ACQUIRE_OPTION_KEYS, assertAcquireOptions, type AcquireOptions } from '../core/options.js';
-import { assertKnownOptions, optionKeys } from '../core/util/known-options.js';
-import {
-  assertLockHttpOptions,
-  lockErrorResponse,
-  type LockHttpOptions,
-} from '../http/lock-error-response.js';
+import { ACQUIRE_OPTION_KEYS, type AcquireOptions } from '../core/options.js';
+import { optionKeys } from '../core/util/known-options.js';
+import { lockErrorResponse, type LockHttpOptions } from '../http/lock-error-response.js';
+import { assertLockOptions } from '../http/lock-options.js';
 import { isLockError } from '../core/errors/index.js';
 import type { RawResponse, RequestLock } from '../http/lock-http-types.js';
 import { RequestHold } from '../http/request-hold.js';
@@ -67,14 +63,16 @@ export function lockMiddleware(options: LockMiddlewareOptions) {
   if (typeof options !== 'object' || options === null) {
     throw new TypeError('lockMiddleware: expected an options object with `redlock` and `key`');
   }
-  assertKnownOptions('lockMiddleware(options)', options, MIDDLEWARE_OPTION_KEYS);
   const { redlock, key, ttlMs = DEFAULT_TTL_MS, unavailableStatus, ...acquireOptions } = options;
+  // `redlock` and `key` are the middleware's own; the rest is checked as the decorators' is.
+  assertLockOptions(
+    { ttlMs, unavailableStatus, ...acquireOptions },
+    MIDDLEWARE_OPTION_KEYS,
+    'lockMiddleware',
+  );
   if (typeof redlock?.using !== 'function') {
     throw new TypeError('lockMiddleware: expected `redlock` to be a Redlock or a RedlockService');
   }
-  assertTtl('ttlMs', ttlMs);
-  assertAcquireOptions(acquireOptions);
-  assertLockHttpOptions({ unavailableStatus });
   const resolveKeys = requestKeyResolver(key, 'lockMiddleware');
   const httpOptions = { unavailableStatus };
 

@@ -1,4 +1,5 @@
 import { compileKeyTemplate } from './key-template.js';
+import { keyResolver, type KeysSpec } from './key-resolver.js';
 
 /** The parts of an HTTP request that a key template can read. */
 const REQUEST_PARTS = ['params', 'query', 'body', 'headers', 'user'] as const;
@@ -47,14 +48,9 @@ export function requestKeyResolver(
   keys: RequestKeys,
   where: string,
 ): (request: RequestLike) => string | readonly string[] {
-  if (typeof keys === 'function')
-    return keys as (request: RequestLike) => string | readonly string[];
-  const templates = typeof keys === 'string' ? [keys] : keys;
-  if (!Array.isArray(templates) || templates.length === 0) {
-    throw new TypeError(
-      `${where}: expected the key to be a template, an array of them, or a function`,
-    );
-  }
-  const renderers = templates.map((template) => compileRequestKeyTemplate(template, where));
-  return (request) => renderers.map((render) => render(request));
+  return keyResolver<RequestLike>(
+    keys as KeysSpec<RequestLike>,
+    (template) => compileRequestKeyTemplate(template, where),
+    where,
+  );
 }

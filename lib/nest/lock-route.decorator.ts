@@ -1,9 +1,8 @@
 import { applyDecorators, SetMetadata, UseInterceptors } from '@nestjs/common';
-import { assertTtl } from '../core/util/arguments.js';
-import { namingWhere } from './naming-where.js';
-import { ACQUIRE_OPTION_KEYS, assertAcquireOptions, type AcquireOptions } from '../core/options.js';
+import { ACQUIRE_OPTION_KEYS, type AcquireOptions } from '../core/options.js';
 import { optionKeys } from '../core/util/known-options.js';
-import { assertLockHttpOptions, type LockHttpOptions } from '../http/lock-error-response.js';
+import type { LockHttpOptions } from '../http/lock-error-response.js';
+import { assertLockOptions } from '../http/lock-options.js';
 import {
   requestKeyResolver,
   type RequestKeys,
@@ -54,11 +53,7 @@ export function LockRoute(
   keys: RequestKeys,
   options: LockRouteOptions = {},
 ): MethodDecorator & ClassDecorator {
-  namingWhere('@LockRoute', () => {
-    assertAcquireOptions(options, LOCK_ROUTE_OPTION_KEYS);
-    assertLockHttpOptions(options);
-    if (options.ttlMs !== undefined) assertTtl('ttlMs', options.ttlMs);
-  });
+  assertLockOptions(options, LOCK_ROUTE_OPTION_KEYS, '@LockRoute');
   // Resolved once, here, rather than on every request.
   const { ttlMs, unavailableStatus, ...acquireOptions } = options;
   const metadata: LockRouteMetadata = Object.freeze({

@@ -4,7 +4,7 @@ import type {
   LoggerService,
 } from '@nestjs/common';
 import { assertTtl } from '../core/util/arguments.js';
-import { namingWhere } from './naming-where.js';
+import { namingWhere } from '../core/util/naming-where.js';
 import { REDLOCK_OPTION_KEYS, type RedlockOptions } from '../core/options.js';
 import { assertKnownOptions, optionKeys } from '../core/util/known-options.js';
 import type { RedisNodeSpec } from '../core/nodes/redis-node.js';

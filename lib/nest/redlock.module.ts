@@ -2,7 +2,7 @@ import { Module, type DynamicModule } from '@nestjs/common';
 import { Redlock } from '../core/redlock.js';
 import { assertBoolean } from '../core/util/arguments.js';
 import { assertKnownOptions } from '../core/util/known-options.js';
-import { namingWhere } from './naming-where.js';
+import { namingWhere } from '../core/util/naming-where.js';
 import { REDLOCK_MODULE_OPTIONS } from './redlock.constants.js';
 import {
   ConfigurableRedlockModule,

@@ -2,7 +2,7 @@ import { Logger, type Provider } from '@nestjs/common';
 import { logEngineEvents } from './redlock-logging.js';
 import { Redlock } from '../core/redlock.js';
 import type { RedlockOptions } from '../core/options.js';
-import { namingWhere } from './naming-where.js';
+import { namingWhere } from '../core/util/naming-where.js';
 import { REDLOCK_MODULE_OPTIONS } from './redlock.constants.js';
 import { REDLOCK_GIVEN_OPTIONS } from './redlock.module-definition.js';
 import {

@@ -1,11 +1,12 @@
 import { Inject } from '@nestjs/common';
-import { ACQUIRE_OPTION_KEYS, assertAcquireOptions, type AcquireOptions } from '../core/options.js';
+import { ACQUIRE_OPTION_KEYS, type AcquireOptions } from '../core/options.js';
 import { optionKeys } from '../core/util/known-options.js';
-import { assertTtl } from '../core/util/arguments.js';
+import { assertLockOptions } from '../http/lock-options.js';
 import { isLockError } from '../core/errors/index.js';
 import { compileKeyTemplate } from '../keys/key-template.js';
 import { parameterNames } from '../keys/parameter-names.js';
-import { namingWhere } from './naming-where.js';
+import { keyResolver } from '../keys/key-resolver.js';
+import { namingWhere } from '../core/util/naming-where.js';
 import { REDLOCK_SERVICE_PROPERTY } from './redlock.constants.js';
 import { RedlockService } from './redlock.service.js';
 
@@ -59,7 +60,7 @@ export function WithLock(keys: LockKeys, options: WithLockOptions = {}): MethodD
     if (typeof original !== 'function') {
       throw new TypeError(`${where}: can only decorate a method`);
     }
-    const resolveKeys = keyResolver(keys, original as (...args: never[]) => unknown, where);
+    const resolveKeys = argumentKeyResolver(keys, original as (...args: never[]) => unknown, where);
     checkOptions(options, where);
     const { ttlMs, onLocked = 'throw', ...acquireOptions } = options;
 
@@ -92,27 +93,27 @@ export function WithLock(keys: LockKeys, options: WithLockOptions = {}): MethodD
   };
 }
 
-function keyResolver(
+/** The method's keys from its arguments: templates over its parameters, or a function. */
+function argumentKeyResolver(
   keys: LockKeys,
   method: (...args: never[]) => unknown,
   where: string,
 ): (args: unknown[]) => string | readonly string[] {
-  if (typeof keys === 'function') {
-    return (args) => (keys as (...a: unknown[]) => string | readonly string[])(...args);
-  }
-  const templates = typeof keys === 'string' ? [keys] : keys;
-  if (!Array.isArray(templates) || templates.length === 0) {
-    throw new TypeError(`${where}: expected a key template, an array of them, or a function`);
-  }
   const names = parameterNames(method);
-  const renderers = templates.map((template) => compileKeyTemplate(template, names, where));
-  return (args) => renderers.map((render) => render(args));
+  const spec =
+    typeof keys === 'function'
+      ? (args: unknown[]) => (keys as (...a: unknown[]) => string | readonly string[])(...args)
+      : keys;
+  return keyResolver<unknown[]>(
+    spec,
+    (template) => compileKeyTemplate(template, names, where),
+    where,
+  );
 }
 
 function checkOptions(options: WithLockOptions, where: string): void {
+  assertLockOptions(options, WITH_LOCK_OPTION_KEYS, where);
   namingWhere(where, () => {
-    assertAcquireOptions(options as AcquireOptions, WITH_LOCK_OPTION_KEYS);
-    if (options.ttlMs !== undefined) assertTtl('ttlMs', options.ttlMs);
     if (
       options.onLocked !== undefined &&
       options.onLocked !== 'throw' &&

@@ -3,3 +3,4 @@ export * from './arguments.js';
 export * from './known-options.js';
 export * from './clock.js';
 export { sleep } from './sleep.js';
+export { namingWhere } from './naming-where.js';
