@@ -1,4 +1,9 @@
-/** The engine, without Nest or Express: `nestjs-redlock/core`. */
+/**
+ * The engine, without Nest or Express: `Redlock`, `Lock`, `FencedRedisStore`, the errors.
+ *
+ * @packageDocumentation
+ * @module nestjs-redlock/core
+ */
 export * from './errors/index.js';
 export { Lock } from './lock.js';
 export type { AcquireOptions, RedlockOptions, RetryOptions, UsingOptions } from './options.js';

@@ -47,7 +47,7 @@ describe('the packed package', () => {
     rmSync(dir, { recursive: true, force: true });
   });
 
-  it('holds the compiled code, its types, the README and the LICENSE, and nothing else', async () => {
+  it('holds the compiled code with source maps, its types, the README with the docs it links to, and the LICENSE, nothing else', async () => {
     const { stdout } = await run('tar', ['-tzf', tarball]);
     const files = stdout.trim().split('\n');
     for (const expected of [
@@ -61,17 +61,34 @@ describe('the packed package', () => {
       'package/dist/cjs/index.js',
       'package/dist/cjs/index.d.ts',
       'package/dist/cjs/package.json',
+      'package/dist/esm/index.js.map',
+      'package/docs/correctness.md',
+      'package/docs/charts/sequential-3.svg',
     ]) {
       expect(files).toContain(expected);
     }
     const unexpected = files.filter(
       (file) =>
-        !/^package\/(package\.json|README\.md|LICENSE|dist\/(esm|cjs)\/.+\.(js|d\.ts|json))$/.test(
+        !/^package\/(package\.json|README\.md|LICENSE|dist\/(esm|cjs)\/.+\.(js|d\.ts|json|js\.map)|docs\/[a-z-]+\.md|docs\/charts\/[a-z0-9-]+\.svg)$/.test(
           file,
         ),
     );
     expect(unexpected).toEqual([]);
-    expect(files.some((file) => /test|bench|sample|examples|\.spec\./.test(file))).toBe(false);
+    expect(
+      files.some((file) => /^package\/(test|bench|sample-app|examples)\/|\.spec\./.test(file)),
+    ).toBe(false);
+    // The README's relative links point into the package: every linked doc is in it.
+    const readme = readFileSync('README.md', 'utf8');
+    for (const [, target] of readme.matchAll(/\]\((docs\/[^)#]+)/g)) {
+      expect(files).toContain(`package/${target}`);
+    }
+    // A source map carries its sources: a stack trace points into the TypeScript.
+    const { stdout: map } = await run('tar', [
+      '-xzOf',
+      tarball,
+      'package/dist/esm/core/redlock.js.map',
+    ]);
+    expect(JSON.parse(map).sourcesContent?.[0]).toContain('export class Redlock');
   });
 
   const consumers: Consumer[] = [
