@@ -1,17 +1,8 @@
-import {
-  Body,
-  Controller,
-  Get,
-  NotFoundException,
-  Param,
-  Post,
-  UseInterceptors,
-} from '@nestjs/common';
-import { LockInterceptor, LockRoute } from 'nestjs-redlock';
+import { Body, Controller, Get, NotFoundException, Param, Post } from '@nestjs/common';
+import { LockRoute } from 'nestjs-redlock';
 import { OrdersService } from './orders.service.js';
 
 @Controller('orders')
-@UseInterceptors(LockInterceptor)
 export class OrdersController {
   constructor(private readonly orders: OrdersService) {}
 
