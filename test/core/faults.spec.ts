@@ -204,6 +204,15 @@ describe('quorum under node faults (5 nodes)', () => {
     },
   );
 
+  it('a health check that timed out leaves nothing unhandled when its node then dies', async () => {
+    paused(1);
+    const health = await redlock.health();
+    expect(health.nodes[0]).toMatchObject({ up: false, problem: 'timeout' });
+    // The node dies: the connection closes, and the probe still queued on it is rejected,
+    // after its health check gave up on it. (The unhandled-rejection check runs after each test.)
+    await killed(1);
+  });
+
   it('works again once killed nodes come back (their script cache is empty)', async () => {
     await killed(3);
     await expect(redlock.acquire('order:8', 5_000)).rejects.toBeInstanceOf(QuorumUnavailableError);

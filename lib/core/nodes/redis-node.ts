@@ -302,17 +302,19 @@ export class RedisNode {
       }
       if (this.client.status !== 'ready') return unhealthy(node, this.notReady());
       await Promise.race([
-        this.evaluate(PROBE_SCRIPT, [], [], () => true, monotonicNow()),
+        settledLater(this.evaluate(PROBE_SCRIPT, [], [], () => true, monotonicNow())),
         timedOut,
       ]);
       const latencyMs = Math.round((monotonicNow() - startedAt) * 100) / 100;
       if (!this.isCluster && this.infoUnreadable === undefined) {
         // INFO may be denied or renamed: then neither the role nor the policy can be read.
         const info = await Promise.race([
-          (this.client as Redis).info().catch((error: unknown) => {
-            if (/unknown command|NOPERM/i.test(String(error))) return '';
-            throw error;
-          }),
+          settledLater(
+            (this.client as Redis).info().catch((error: unknown) => {
+              if (/unknown command|NOPERM/i.test(String(error))) return '';
+              throw error;
+            }),
+          ),
           timedOut,
         ]);
         if (/^role:slave/m.test(info)) {
@@ -552,6 +554,15 @@ export class RedisNode {
       client.on('close', settle);
     });
   }
+}
+
+/**
+ * `operation`, raced against a timeout that may win: its rejection after losing the race must
+ * not go unhandled (it would end the process), so it is marked handled here.
+ */
+function settledLater<T>(operation: Promise<T>): Promise<T> {
+  operation.catch(() => undefined);
+  return operation;
 }
 
 /** A node found unable to take locks, with what to do about it. */

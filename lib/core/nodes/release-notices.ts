@@ -152,11 +152,20 @@ export class ReleaseNotices {
     // Unlike the lock commands, a SUBSCRIBE may wait for the connection: it is only a hint.
     // A SUBSCRIBE cut off by a reconnection is re-sent (the lock connections turn that off):
     // otherwise its channel would stay pending for good.
+    // ioredis's own re-subscription after a reconnection sends SUBSCRIBE with no handler: a
+    // connection that closes before its reply would reject it unhandled and end the process.
+    // The channels are subscribed again here instead.
     const subscriber = this.source.duplicate({
       enableOfflineQueue: true,
       autoResendUnfulfilledCommands: true,
+      autoResubscribe: false,
       lazyConnect: false,
       disconnectTimeout: 0,
+    });
+    let connectedBefore = false;
+    subscriber.on('ready', () => {
+      if (connectedBefore) this.resubscribe(subscriber);
+      connectedBefore = true;
     });
     subscriber.on('error', (error: Error) => {
       // INFO renamed: ioredis's ready check would fail forever (see RedisNode).
@@ -177,6 +186,20 @@ export class ReleaseNotices {
     });
     this.subscriber = subscriber;
     return subscriber;
+  }
+
+  /**
+   * After a reconnection: subscribes again to the channels that were in effect (those still
+   * pending are re-sent by the client). A failure leaves them unsubscribed, to be subscribed
+   * anew by the next waiter; until then, waiters poll.
+   */
+  private resubscribe(subscriber: Redis): void {
+    const channels = [...this.subscribed].filter((channel) => !this.pending.has(channel));
+    if (channels.length === 0) return;
+    subscriber.subscribe(...channels).catch((error: Error) => {
+      for (const channel of channels) this.subscribed.delete(channel);
+      this.onError(error);
+    });
   }
 
   private sweep(): void {
