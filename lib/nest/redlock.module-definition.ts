@@ -20,10 +20,13 @@ export const {
     { isGlobal: false, exceptionFilter: true },
     (definition, { isGlobal, exceptionFilter }) => ({
       ...definition,
-      global: isGlobal,
+      global: isGlobal === true,
       providers: [
         ...(definition.providers ?? []),
-        ...(exceptionFilter ? [{ provide: APP_FILTER, useClass: LockExceptionFilter }] : []),
+        // Bound unless turned off explicitly (an `undefined` from configuration keeps it).
+        ...(exceptionFilter !== false
+          ? [{ provide: APP_FILTER, useClass: LockExceptionFilter }]
+          : []),
       ],
     }),
   )

@@ -1,4 +1,4 @@
-import { Module, type DynamicModule } from '@nestjs/common';
+import { Module, type DynamicModule, type OnApplicationShutdown } from '@nestjs/common';
 import { Redlock } from '../core/redlock.js';
 import { assertBoolean } from '../core/util/arguments.js';
 import { assertKnownOptions } from '../core/util/known-options.js';
@@ -42,7 +42,17 @@ const ASYNC_KEYS = ['imports', 'inject', 'useFactory', 'useClass', 'useExisting'
   providers: [...REDLOCK_PROVIDERS, RedlockService],
   exports: [RedlockService, Redlock, REDLOCK_MODULE_OPTIONS],
 })
-export class RedlockModule extends ConfigurableRedlockModule {
+export class RedlockModule extends ConfigurableRedlockModule implements OnApplicationShutdown {
+  /** @internal The module owns the engine it made, whoever else uses it (a test double may stand in for `RedlockService`). */
+  constructor(private readonly redlock: Redlock) {
+    super();
+  }
+
+  /** @internal Closes the engine on shutdown: releases held locks, closes the connections it opened. */
+  async onApplicationShutdown(): Promise<void> {
+    await this.redlock.quit();
+  }
+
   /** The module with `options`: `{ nodes, ...engine and module options, isGlobal? }`. */
   static forRoot(options: RedlockModuleRootOptions): DynamicModule {
     assertKnownOptions('RedlockModule.forRoot(options)', options, [

@@ -1,4 +1,4 @@
-import { Inject, Injectable, type OnApplicationShutdown } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
 import { toResourceList } from '../core/util/arguments.js';
 import type { Lock } from '../core/lock.js';
 import {
@@ -25,7 +25,7 @@ import { REDLOCK_MODULE_OPTIONS } from './redlock.constants.js';
  * }
  */
 @Injectable()
-export class RedlockService implements OnApplicationShutdown {
+export class RedlockService {
   private readonly context = new LockContext();
   private readonly keyPrefix: string;
   private readonly defaultTtlMs: number;
@@ -87,11 +87,6 @@ export class RedlockService implements OnApplicationShutdown {
   /** The innermost lock held by the current async context (inside `using` or `@WithLock`). */
   current(): HeldLock | undefined {
     return this.context.current();
-  }
-
-  /** @internal Closes the engine: releases held locks, closes the connections it opened. */
-  async onApplicationShutdown(): Promise<void> {
-    await this.redlock.quit();
   }
 
   /** `resources` checked (a clear error for bad input) and prefixed. */

@@ -204,6 +204,33 @@ describe('quorum under node faults (5 nodes)', () => {
     },
   );
 
+  it('a node whose command the client gave up on (commandTimeout) counts again once it answers', async () => {
+    const quick = new Redlock(
+      cluster.urls.map((url) => ({ ...parseRedisUrl(url), commandTimeout: 30 })),
+      { nodeTimeoutMs: 50, retryCount: 0, restartDelayMs: 0 },
+    );
+    try {
+      await (await quick.acquire('blip:warm', 1_000)).release();
+      // Node 0 is slow once: the client gives up on its commands, which it answers later.
+      paused(1);
+      await (await quick.acquire('blip:0', 1_000)).release();
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      cluster.servers[0].resume();
+      // Then nothing is sent for longer than any stall limit.
+      await new Promise((resolve) => setTimeout(resolve, 1_200));
+      await eventually(async () => {
+        const lock = await quick.acquire('blip:1', 1_000);
+        try {
+          expect(await probe.at(0).get('blip:1')).toBe(lock.value);
+        } finally {
+          await lock.release();
+        }
+      }, 2_000);
+    } finally {
+      await quick.quit();
+    }
+  });
+
   it('a health check that timed out leaves nothing unhandled when its node then dies', async () => {
     paused(1);
     const health = await redlock.health();

@@ -205,6 +205,15 @@ describe('HTTP answers without a trap (3 real nodes)', () => {
     }
   });
 
+  it('exceptionFilter: undefined (from configuration, say) keeps the filter', async () => {
+    const { server } = await boot({ exceptionFilter: undefined });
+    const [, second] = await Promise.all([
+      request(server).get('/invoices/12'),
+      sleep(50).then(() => request(server).get('/invoices/12')),
+    ]);
+    expect(second.status).toBe(423);
+  });
+
   it('with exceptionFilter: false, the error reaches Nest unanswered (the opt-out works)', async () => {
     const { server, log } = await boot({ exceptionFilter: false });
     const [, second] = await Promise.all([

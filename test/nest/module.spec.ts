@@ -79,6 +79,21 @@ describe('RedlockModule, Nest-native', () => {
       });
     });
 
+    it('closes the engine on shutdown even when RedlockService is replaced by a double', async () => {
+      const moduleRef = await Test.createTestingModule({
+        imports: [RedlockModule.forRoot({ nodes: cluster.urls, logger: false })],
+        providers: [Monitor],
+      })
+        .overrideProvider(RedlockService)
+        .useValue({ using: async () => undefined })
+        .compile();
+      const engine = moduleRef.get(Monitor).redlock;
+      await moduleRef.close();
+      await expect(engine.acquire('module:closed', 1_000)).rejects.toMatchObject({
+        code: 'REDLOCK_CLOSED',
+      });
+    });
+
     it('forRootAsync with useClass and isGlobal: one options shape, visible everywhere', async () => {
       @Injectable()
       class RedlockConfig implements RedlockOptionsFactory {

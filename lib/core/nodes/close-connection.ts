@@ -1,6 +1,6 @@
 import type { Redis } from 'ioredis';
 
-/** How long QUIT may wait for its reply before the socket is simply closed. */
+/** How long QUIT may wait for its reply before the connection is simply dropped. */
 const QUIT_TIMEOUT_MS = 1_000;
 
 /**
@@ -11,11 +11,17 @@ const QUIT_TIMEOUT_MS = 1_000;
  */
 export async function closeConnection(client: Redis): Promise<void> {
   if (client.status === 'end') return;
-  if (client.status === 'ready') {
-    let timer: NodeJS.Timeout | undefined;
-    const timedOut = new Promise<void>((resolve) => (timer = setTimeout(resolve, QUIT_TIMEOUT_MS)));
-    await Promise.race([client.quit().catch(() => undefined), timedOut]);
-    clearTimeout(timer);
+  if (client.status !== 'ready') {
+    client.disconnect();
+    return;
   }
-  if ((client.status as string) !== 'end') client.disconnect();
+  let timer: NodeJS.Timeout | undefined;
+  const answered = await Promise.race([
+    client.quit().then(
+      () => true,
+      () => false,
+    ),
+    new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), QUIT_TIMEOUT_MS))),
+  ]).finally(() => clearTimeout(timer));
+  if (!answered) client.disconnect();
 }

@@ -1,4 +1,4 @@
-import { Cluster, Redis, type RedisOptions } from 'ioredis';
+import { Cluster, Redis, ReplyError, type RedisOptions } from 'ioredis';
 import { isIP } from 'node:net';
 import {
   NodeMayEvictError,
@@ -111,6 +111,8 @@ export class RedisNode {
   private lastError: Error | undefined;
   /** The cause last reported by `onDown`, until the node is reported up again. */
   private reportedDown: NodeProblem | undefined;
+  /** Whether a PING to a stalled node is on its way (see `probeStalled`). */
+  private probing = false;
   /** Why INFO cannot be read (renamed, denied), while it cannot; warned of once. */
   private infoUnreadable: string | undefined;
   /** Set while this connection is not what was asked for (its database not selected). */
@@ -268,6 +270,7 @@ export class RedisNode {
         ? waitedMs > this.settings.stallAfterMs
         : waitedMs > releaseStallMs(this.settings.stallAfterMs) && !this.unanswered.mayCleanUp();
       if (stalled) {
+        this.probeStalled(now);
         return Promise.reject(
           new NodeNotReadyError(this.label, `no answer for ${Math.round(waitedMs)} ms`),
         );
@@ -350,6 +353,20 @@ export class RedisNode {
     await this.notices?.close();
     this.client.off('close', this.onClose);
     if (this.owned) await closeConnection(this.client as Redis);
+  }
+
+  /**
+   * A node found stalled is sent one PING (never more than one at a time): its reply answers
+   * every older command, so a node that was only slow once (a command the client gave up on,
+   * and no traffic since) counts again after one round trip, while a node that is really
+   * silent gets one small command more.
+   */
+  private probeStalled(now: number): void {
+    if (this.probing || this.isCluster) return;
+    this.probing = true;
+    this.send(() => (this.client as Redis).ping(), now, false)
+      .catch(() => undefined)
+      .finally(() => (this.probing = false));
   }
 
   /** Why the connection cannot take a command now, with its last error as the cause. */
@@ -580,7 +597,8 @@ export function releaseStallMs(stallAfterMs: number): number {
 
 /** An error reply from Redis (not one made by the client about the command). */
 function isReplyError(error: unknown): boolean {
-  return (error as { name?: unknown } | null)?.name === 'ReplyError';
+  // By class, and by name for another copy of ioredis (whose class a bundler may rename).
+  return error instanceof ReplyError || (error as { name?: unknown } | null)?.name === 'ReplyError';
 }
 
 function isClientInstance(spec: object): spec is Redis | Cluster {
