@@ -70,11 +70,13 @@ export class RedlockService {
     routine: (signal: AbortSignal, lock: Lock) => Promise<T> | T,
     options?: UsingOptions,
   ): Promise<T> {
-    // Checked here too: a reentrant call below never reaches the engine's checks.
-    assertAcquireOptions(options, USING_OPTION_KEYS);
     const missing = this.context.missing(this.keys(resources));
     const current = this.context.current();
-    if (missing.length === 0 && current) return routine(current.signal, current.lock);
+    if (missing.length === 0 && current) {
+      // A reentrant call never reaches the engine, which checks the options otherwise.
+      assertAcquireOptions(options, USING_OPTION_KEYS);
+      return routine(current.signal, current.lock);
+    }
     return this.redlock.using(
       missing,
       ttlMs ?? this.defaultTtlMs,
