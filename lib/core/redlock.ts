@@ -3,6 +3,7 @@ import {
   acquireWithRetries,
   type AcquisitionContext,
   newLockValue,
+  NodeClocks,
   releaseCall,
 } from './acquire/index.js';
 import {
@@ -130,6 +131,7 @@ export class Redlock extends EventEmitter<RedlockEvents> {
       quorum: this.options.quorum,
       nodeCount: this.nodes.length,
       driftFactor: this.options.driftFactor,
+      clocks: new NodeClocks(this.nodes.length),
       nodes: this.nodes,
       usesQueues: !this.hasCluster,
       inbox: newLockValue(),

@@ -1,6 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
 import { Redis } from 'ioredis';
-import { Redlock, type Lock } from '../../lib/index.js';
+import { Redlock, ResourceLockedError, type Lock } from '../../lib/index.js';
 import { eventually } from '../support/eventually.js';
 import { useRedisNodes } from '../support/test-bed.js';
 import { watchTimers } from '../support/timer-watch.js';
@@ -169,6 +169,59 @@ describe('contention: wait queues, hand-off and wake-up (3 nodes)', () => {
     await Promise.all(waiters);
     expect(order).toEqual(['a', 'b', 'c', 'd', 'holder again']);
   });
+
+  it.each([
+    { skew: 'ahead', skewMs: 10_000, fencing: false },
+    { skew: 'behind', skewMs: -10_000, fencing: false },
+    { skew: 'ahead', skewMs: 10_000, fencing: true },
+    { skew: 'behind', skewMs: -10_000, fencing: true },
+  ])(
+    "keeps a waiter's place when its client's clock runs 10 s $skew (fencing: $fencing)",
+    async ({ skewMs, fencing }) => {
+      // Once with clients that have seen the nodes' clocks (a refused attempt answers them),
+      // once with fresh ones.
+      for (const seenClocks of [false, true]) {
+        const resource = `c:skew:${skewMs}:${fencing}:${seenClocks}`;
+        const holder = await make().acquire(resource, 10_000);
+        const early = make({ ...NOTICE_ONLY, fencing });
+        const late = make({ ...NOTICE_ONLY, fencing });
+        if (seenClocks) {
+          for (const client of [early, late]) {
+            await expect(client.acquire(resource, 1_000, { retryCount: 0 })).rejects.toThrow(
+              ResourceLockedError,
+            );
+          }
+        }
+        // The client ahead comes first: ordered by its own clock, it would go behind everyone
+        // who comes in the next 10 s. The one behind comes second: it would jump the queue.
+        const skewed = skewMs > 0 ? early : late;
+        const realNow = Date.now;
+        const order: string[] = [];
+        const waiting: Promise<void>[] = [];
+        for (const [name, client] of [
+          ['early', early],
+          ['late', late],
+        ] as const) {
+          if (client === skewed) Date.now = () => realNow() + skewMs;
+          try {
+            waiting.push(
+              client.acquire(resource, WAITER_TTL_MS).then(async (lock) => {
+                order.push(name);
+                await lock.release();
+              }),
+            );
+            await untilQueued(resource, waiting.length);
+          } finally {
+            Date.now = realNow;
+          }
+          await sleep(3);
+        }
+        await holder.release();
+        await Promise.all(waiting);
+        expect(order).toEqual(['early', 'late']);
+      }
+    },
+  );
 
   it('resolves a split at once: a partial grant is dropped and handed back to the first in line', async () => {
     const holder = await make().acquire('c:11', 10_000);

@@ -3,6 +3,7 @@ import { Redis } from 'ioredis';
 import { RedisNode, type RedisNodeSettings } from '../../lib/core/nodes/redis-node.js';
 import { inboxChannel } from '../../lib/core/scripts/keys.js';
 import { Waiter } from '../../lib/core/acquire/waiter.js';
+import { NodeClocks } from '../../lib/core/acquire/node-clocks.js';
 import { eventually } from '../support/eventually.js';
 import { useRedisNodes } from '../support/test-bed.js';
 
@@ -51,7 +52,14 @@ describe('hand-off notices from a node whose votes do not count (3 nodes)', () =
       expect(made.every((node) => node.uncountedReason() === undefined)).toBe(true),
     );
     const waiter = new Waiter(
-      { nodes: made, quorum: 2, resources: ['job:n'], handOffTtlMs: 5_000, inbox: 'inbox1' },
+      {
+        nodes: made,
+        quorum: 2,
+        resources: ['job:n'],
+        handOffTtlMs: 5_000,
+        inbox: 'inbox1',
+        clocks: new NodeClocks(3),
+      },
       'value1',
     );
     waiter.listen();

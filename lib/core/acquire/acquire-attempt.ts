@@ -10,12 +10,14 @@ import {
   FENCED_ACQUIRE_SCRIPT,
   type FencedAcquireReply,
   type LuaScript,
+  type QueuedAcquireReply,
 } from '../scripts/scripts.js';
 import {
   QUEUED_ACQUIRE_SCRIPT,
   QUEUED_MULTI_ACQUIRE_SCRIPT,
 } from '../scripts/wait-queue-scripts.js';
 import { queueKeys } from '../scripts/keys.js';
+import type { NodeClocks } from './node-clocks.js';
 
 /** What one acquisition attempt needs of the engine (internal). */
 export interface AttemptContext {
@@ -27,6 +29,8 @@ export interface AttemptContext {
   readonly nodeCount: number;
   /** See `RedlockOptions.driftFactor`. */
   readonly driftFactor: number;
+  /** The nodes' clocks, learned from refused queue attempts (for the queue order). */
+  readonly clocks: NodeClocks;
   /** Runs a script on every node and tallies the votes (fail-fast, restarted nodes vetoed). */
   vote<Reply = number>(
     script: LuaScript,
@@ -54,13 +58,14 @@ function mayHaveGranted(tally: Tally<unknown>, nodeCount: number): Promise<boole
 }
 
 /**
- * Where a single-resource attempt stands in the resource's wait queue: its member and
- * priority, and whether to join the queue when refused (not on a last attempt, which still
- * respects the queue, and is granted when its own entry is first in line).
+ * Where an attempt stands in the resources' wait queues: its member and priority (`undefined`
+ * while the nodes' clocks are unknown), and whether to join the queues when refused (not on a
+ * last attempt, which still respects the queue, and is granted when its own entry is first in
+ * line).
  */
 export interface QueueSpot {
   readonly member: string;
-  readonly priority: number;
+  readonly priority: number | undefined;
   readonly join: boolean;
 }
 
@@ -77,7 +82,7 @@ function queuedArgs(
   spot: QueueSpot,
   fencing: boolean,
 ): (string | number)[] {
-  const args = [value, ttlMs, spot.member, spot.priority, spot.join ? '1' : '0'];
+  const args = [value, ttlMs, spot.member, spot.priority ?? '', spot.join ? '1' : '0'];
   return keys.length === 1 ? args : [...args, fencing ? '1' : '0'];
 }
 
@@ -92,7 +97,7 @@ export async function attemptAcquire(
 ): Promise<Lock | FailedAttempt> {
   const startedAt = monotonicNow();
   const tally = spot
-    ? await engine.vote(
+    ? await engine.vote<QueuedAcquireReply>(
         queuedScript(keys),
         queueKeys(keys),
         queuedArgs(keys, value, ttlMs, spot, false),
@@ -103,8 +108,9 @@ export async function attemptAcquire(
   if (tally.yes >= engine.quorum && expiresAt > monotonicNow()) {
     return new Lock(engine.owner, keys, value, attempt, expiresAt);
   }
+  const replies = engine.clocks.observeRefusals(tally.replies, startedAt);
   return {
-    error: acquireFailure(engine, keys, ttlMs, tally, attempt, startedAt),
+    error: acquireFailure(engine, keys, ttlMs, { ...tally, replies }, attempt, startedAt),
     mayHaveGranted: mayHaveGranted(tally, engine.nodeCount),
   };
 }
@@ -144,7 +150,7 @@ export async function attemptFencedAcquire(
     granted.yes < engine.quorum ||
     validUntil(startedAt, ttlMs, engine.driftFactor) <= monotonicNow()
   ) {
-    const replies = granted.replies.map((reply) => reply?.[0]);
+    const replies = engine.clocks.observeRefusals(granted.replies, startedAt);
     return {
       error: acquireFailure(engine, keys, ttlMs, { ...granted, replies }, attempt, startedAt),
       mayHaveGranted: mayHaveGranted(granted, engine.nodeCount),

@@ -71,6 +71,7 @@ export async function acquireWithRetries(
           // resources, which are taken all at once).
           handOffTtlMs: keys.length === 1 && !fencing ? ttlMs : 0,
           inbox: engine.inbox,
+          clocks: engine.clocks,
         },
         newLockValue(),
       )
@@ -203,7 +204,7 @@ async function dropGrants(
   await engine.releaseEverywhere({
     script: HAND_OFF_RELEASE_SCRIPT,
     keys: queueKeys(keys),
-    args: [value, 'stay', previousMember, waiter.member, waiter.priority, ttlMs],
+    args: [value, 'stay', previousMember, waiter.member, waiter.priority ?? '', ttlMs],
   });
   return waiter.value;
 }

@@ -2,6 +2,7 @@
 export { acquireWithRetries, type AcquisitionContext } from './acquisition.js';
 export { attemptAcquire, attemptFencedAcquire, type AttemptContext } from './acquire-attempt.js';
 export { Waiter, type WaitOutcome } from './waiter.js';
+export { NodeClocks } from './node-clocks.js';
 export { releaseCall, type ScriptCall } from './release-call.js';
 export { retryAfterMs } from './retry-after.js';
 export { newLockValue, LOCK_VALUE_BYTES } from './lock-value.js';

@@ -1,6 +1,7 @@
 import { monotonicNow } from '../util/clock.js';
 import { newLockValue } from './lock-value.js';
 import type { RedisNode } from '../nodes/redis-node.js';
+import type { NodeClocks } from './node-clocks.js';
 import { inboxChannel, waiterMember } from '../scripts/keys.js';
 
 /**
@@ -22,6 +23,8 @@ export interface WaiterSettings {
   readonly handOffTtlMs: number;
   /** The Redlock instance's inbox: queued waiters hear their hand-offs on its channels. */
   readonly inbox: string;
+  /** The nodes' clocks, which give the waiter its place in the queues. */
+  readonly clocks: NodeClocks;
 }
 
 /**
@@ -40,10 +43,11 @@ export class Waiter {
   value: string;
   /** Its member in the queues: `<hand-off ttl>:<inbox>:<value>`. */
   member: string;
-  /** When it began to wait (wall clock: the queue order across clients, not a safety matter). */
-  readonly priority: number;
+  /** When it began to wait (monotonic ms). */
+  readonly startedAt: number;
   /** When the first request carrying the current value was sent (monotonic ms). */
   valueSentAt: number;
+  private fixedPriority: number | undefined;
   private readonly handedBy = new Set<RedisNode>();
   /** Stop listening for the current value. */
   private valueStops: (() => void)[] = [];
@@ -60,8 +64,19 @@ export class Waiter {
   ) {
     this.value = value;
     this.member = this.memberOf(value);
-    this.priority = Date.now();
-    this.valueSentAt = monotonicNow();
+    this.startedAt = monotonicNow();
+    this.valueSentAt = this.startedAt;
+  }
+
+  /**
+   * Its place in the queues: when it began to wait, on the nodes' clocks (see
+   * {@link NodeClocks}); fixed once known, so it keeps its place. `undefined` until a node's
+   * clock is known: each node then places it by its own clock, and keeps that place until the
+   * priority is known.
+   */
+  get priority(): number | undefined {
+    this.fixedPriority ??= this.settings.clocks.priorityAt(this.startedAt);
+    return this.fixedPriority;
   }
 
   /**

@@ -80,8 +80,14 @@ return 1`,
   true,
 );
 
-/** The fenced acquire's reply: `[0, counter]` on a grant, `[pttl]` when held. */
-export type FencedAcquireReply = [0, string] | [number];
+/**
+ * The fenced acquire's reply: `[0, counter]` on a grant, `[pttl]` when held; the queued
+ * acquire's adds the node's clock when held: `[held, now]`.
+ */
+export type FencedAcquireReply = [0, string] | [number] | [number, number];
+
+/** The queued acquire's reply without fencing: 0 on a grant, `[held, now]` when refused. */
+export type QueuedAcquireReply = 0 | [number, number];
 
 /**
  * Acquire with a fencing token, phase 1 (see `docs/correctness.md`): like {@link ACQUIRE_SCRIPT},

@@ -2,10 +2,13 @@ import { LUA_GREATER, luaScript } from './lua-script.js';
 import { RELEASE_CHANNEL_SUFFIX } from './keys.js';
 
 /**
- * Lua shared by the queue scripts: the node's clock (read once, when first needed), the first live waiter of a queue (lapsed
- * entries at its head are dropped on the way), and joining a queue (or renewing one's entry,
- * keeping one's place). Entries lapse `life` ms after their last renewal, so a waiter that
- * crashed or gave up without leaving holds nobody up for longer than its ttl.
+ * Lua shared by the queue scripts: the node's clock (read once, when first needed), the first
+ * live waiter of a queue (lapsed entries at its head are dropped on the way), and joining a
+ * queue (or renewing one's entry). A waiter's score is its priority, the same on every node
+ * (see `NodeClocks`); a waiter that does not know it yet sends '' and is placed by this node's
+ * clock, a place it keeps until it sends its priority. Entries lapse `life` ms after their
+ * last renewal, so a waiter that crashed or gave up without leaving holds nobody up for longer
+ * than its ttl.
  */
 const QUEUE_LUA = `local now
 local function clock()
@@ -30,7 +33,11 @@ local function first_waiter(waiters, deadlines, now)
   end
 end
 local function enqueue(waiters, deadlines, member, priority, life, now)
-  redis.call('zadd', waiters, 'NX', priority, member)
+  if priority == '' then
+    redis.call('zadd', waiters, 'NX', now, member)
+  else
+    redis.call('zadd', waiters, priority, member)
+  end
   redis.call('zadd', deadlines, now + life, member)
   if redis.call('pttl', deadlines) < life then
     redis.call('pexpire', waiters, life)
@@ -44,14 +51,16 @@ end
  * this waiter's value (a release handed it over) or is free and no other live waiter is ahead;
  * otherwise joins the queue (or renews the entry, keeping its place) and answers how long the
  * key stays held: its PTTL (-1 without expiry), or, when it is free but reserved for the first
- * waiter, that waiter's remaining entry life. With a fourth key (the fencing counter) it
- * increments it on a grant and answers like the fenced acquire: `{0, counter}` or `{pttl}`.
+ * waiter, that waiter's remaining entry life, together with the node's clock (Unix ms):
+ * `{held, now}`. Answers 0 on a grant; with a fourth key (the fencing counter) it increments
+ * it on a grant and answers `{0, counter}`.
  *
  * KEYS: the resource, its waiters, its waiter deadlines[, its fencing counter].
  * ARGV[1]: the lock's value. ARGV[2]: ttl in milliseconds (also the entry's life).
  * ARGV[3]: the waiter's queue member (granted when it is first in line). ARGV[4]: its priority
- * (when it began to wait). ARGV[5]: '1' to join the queue (or renew the entry) when refused,
- * '0' not to (a last attempt: its entry, if any, still counts as its own place in line).
+ * (when it began to wait, on the nodes' clocks), or '' if not known yet. ARGV[5]: '1' to join
+ * the queue (or renew the entry) when refused, '0' not to (a last attempt: its entry, if any,
+ * still counts as its own place in line).
  */
 export const QUEUED_ACQUIRE_SCRIPT = luaScript(
   'queued acquire',
@@ -90,10 +99,7 @@ end
 if ARGV[5] == '1' then
   enqueue(KEYS[2], KEYS[3], member, ARGV[4], ttl, clock())
 end
-if #KEYS == 4 then
-  return {held}
-end
-return held`,
+return {held, clock()}`,
   true,
 );
 
@@ -106,13 +112,14 @@ return held`,
  * waiter of several resources queues with ttl 0: a release only wakes it, since handing it
  * one key at a time would hold some while it waits for others. Every queue orders waiters by
  * the same priority, so the earliest waiter is first in all of its queues, and waiting cannot
- * go round in a circle. With fencing (`ARGV[6]` is '1') it increments each resource's counter
- * on a grant and answers like the fenced acquire: `{0, largest counter}` or `{held}`.
+ * go round in a circle. Refused, it answers `{held, now}` (the node's clock, Unix ms); granted,
+ * 0, or with fencing (`ARGV[6]` is '1'), having incremented each resource's counter,
+ * `{0, largest counter}`.
  *
  * KEYS: the n resources, their waiters, their waiter deadlines[, their fencing counters].
  * ARGV[1]: the lock's value. ARGV[2]: ttl in milliseconds (also the entries' life). ARGV[3]:
- * the waiter's member. ARGV[4]: its priority. ARGV[5]: '1' to join the queues when refused.
- * ARGV[6]: '1' with fencing counters.
+ * the waiter's member. ARGV[4]: its priority, or ''. ARGV[5]: '1' to join the queues when
+ * refused. ARGV[6]: '1' with fencing counters.
  */
 export const QUEUED_MULTI_ACQUIRE_SCRIPT = luaScript(
   'queued acquire of several resources',
@@ -160,10 +167,7 @@ if ARGV[5] == '1' then
     enqueue(KEYS[n + i], KEYS[2 * n + i], member, ARGV[4], ttl, clock())
   end
 end
-if fenced then
-  return {held}
-end
-return held`,
+return {held, clock()}`,
   true,
 );
 
@@ -183,11 +187,10 @@ return held`,
  * first live waiter gets every free key, and split grants resolve at once instead of
  * blocking each other until they expire.
  *
- *
  * KEYS: the n resources, then their waiters, then their waiter deadlines.
  * ARGV[1]: the lock's value. ARGV[2]: the mode. For `leave` and `stay`, ARGV[3]: the member to
- * remove; for `stay`, ARGV[4]: the member to add, ARGV[5]: its priority, ARGV[6]: its life in
- * milliseconds.
+ * remove; for `stay`, ARGV[4]: the member to add, ARGV[5]: its priority ('' keeps the removed
+ * member's score), ARGV[6]: its life in milliseconds.
  */
 export const HAND_OFF_RELEASE_SCRIPT = luaScript(
   'hand-off release',
@@ -219,12 +222,16 @@ for i = 1, n do
     free = true
   end
   local has_queue = redis.call('exists', waiters) == 1
+  local priority = ARGV[5]
   if mode ~= 'release' and has_queue then
+    if mode == 'stay' and priority == '' then
+      priority = redis.call('zscore', waiters, ARGV[3]) or ''
+    end
     redis.call('zrem', waiters, ARGV[3])
     redis.call('zrem', deadlines, ARGV[3])
   end
   if mode == 'stay' then
-    enqueue(waiters, deadlines, ARGV[4], ARGV[5], tonumber(ARGV[6]), clock())
+    enqueue(waiters, deadlines, ARGV[4], priority, tonumber(ARGV[6]), clock())
     has_queue = true
   end
   if free or redis.call('exists', resource) == 0 then
