@@ -19,6 +19,9 @@ import type { HistoryEvent } from './history.js';
 import { TcpProxy } from '../support/tcp-proxy.js';
 import type { WorkerConfig, WorkerMessage } from './worker.js';
 import { runHttpAbortScenario, summarizeHttpAbort, type HttpAbortScenario } from './http-abort.js';
+import { runClockScenario, summarizeClockScenario, type ClockScenario } from './clock-jumps.js';
+import { findFaketimeTools } from './fake-clock.js';
+import { runSkewScenario, summarizeSkew } from './client-clock-skew.js';
 
 /** The kinds of fault the suite injects. */
 type FaultKind =
@@ -91,6 +94,22 @@ const HTTP_SCENARIOS: readonly HttpAbortScenario[] = [
     name: 'calibration: HTTP hang-ups, a lock released when the response closes',
     layer: 'calibration: release on close',
     durationMs: 3_000 * scale,
+    expect: 'violation',
+  },
+];
+
+/** Nodes' clocks jumping and drifting (libfaketime); the calibration runs without fencing. */
+const CLOCK_SCENARIOS: readonly ClockScenario[] = [
+  {
+    name: 'node clocks jump and drift, fencing on',
+    fencing: true,
+    durationMs: 12_000 * scale,
+    expect: 'none',
+  },
+  {
+    name: 'calibration: node clocks jump and drift, fencing off',
+    fencing: false,
+    durationMs: 6_000 * scale,
     expect: 'violation',
   },
 ];
@@ -280,18 +299,55 @@ function summarize(outcome: Outcome): boolean {
   return passed;
 }
 
+/**
+ * The groups of scenarios; `FAULTS_ONLY=clocks,http` runs some of them (default: all). With
+ * `FAULTS_REQUIRE_CLOCKS=1` (CI), clock scenarios that cannot run fail the suite instead of
+ * being skipped with a warning.
+ */
+const GROUPS = ['nodes', 'skew', 'clocks', 'http', 'stall'] as const;
+const only = process.env.FAULTS_ONLY?.split(',');
+const runs = (group: (typeof GROUPS)[number]) => !only || only.includes(group);
+
 async function main(): Promise<void> {
+  if (only?.some((group) => !(GROUPS as readonly string[]).includes(group))) {
+    throw new TypeError(`FAULTS_ONLY takes a list of: ${GROUPS.join(', ')}`);
+  }
   console.log(`Fault suite: ${NODES} nodes, ${WORKERS} worker processes, ttl ${TTL_MS} ms`);
   let allPassed = true;
-  for (const scenario of SCENARIOS) {
+  for (const scenario of runs('nodes') ? SCENARIOS : []) {
     allPassed = summarize(await runScenario(scenario)) && allPassed;
   }
-  for (const scenario of HTTP_SCENARIOS) {
+  for (const shiftMs of runs('skew') ? [10_000, -10_000] : []) {
+    allPassed = summarizeSkew(await runSkewScenario(shiftMs, 5_000 * scale)) && allPassed;
+  }
+  if (runs('clocks')) allPassed = (await runClockScenarios()) && allPassed;
+  for (const scenario of runs('http') ? HTTP_SCENARIOS : []) {
     allPassed = summarizeHttpAbort(scenario, await runHttpAbortScenario(scenario)) && allPassed;
   }
-  allPassed = summarizeStalledNode(await runStalledNodeScenario(STALL_MS)) && allPassed;
+  if (runs('stall')) {
+    allPassed = summarizeStalledNode(await runStalledNodeScenario(STALL_MS)) && allPassed;
+  }
   console.log(allPassed ? '\nAll scenarios met their expectation.' : '\nSome scenarios failed.');
   process.exitCode = allPassed ? 0 : 1;
+}
+
+/** Runs the clock scenarios, or says why they cannot run (a failure when they are required). */
+async function runClockScenarios(): Promise<boolean> {
+  const tools = findFaketimeTools();
+  if ('missing' in tools) {
+    const required = process.env.FAULTS_REQUIRE_CLOCKS === '1';
+    console.log(
+      `\n${required ? 'FAIL' : 'SKIP'}  node clock scenarios: ${tools.missing}. ` +
+        'They need Debian or Ubuntu with apt-get (as root or with sudo): scripts/faketime-redis.sh ' +
+        'installs faketime and builds redis-server with MALLOC=libc.',
+    );
+    return !required;
+  }
+  let passed = true;
+  for (const scenario of CLOCK_SCENARIOS) {
+    passed = summarizeClockScenario(await runClockScenario(scenario, tools)) && passed;
+  }
+  return passed;
 }
 
 /** How long the stalled-node scenario keeps its node paused. */

@@ -20,6 +20,8 @@ export interface WorkerConfig {
   readonly restartDelayMs: number;
   /** Report `read-done` after each read, and wait `workMs` after it: the parent may pause us. */
   readonly pausable: boolean;
+  /** How long an acquire may wait before it gives up (default 1 s). */
+  readonly waitMs?: number;
 }
 
 /** Messages from a worker to the parent. */
@@ -51,7 +53,7 @@ const redlock = new Redlock(config.nodes as string[], {
   retryCount: -1,
   retryDelayMs: 5,
   retryJitterMs: 10,
-  waitMs: 1_000,
+  waitMs: config.waitMs ?? 1_000,
 });
 redlock.on('nodeError', () => undefined);
 const storage = new Redis(config.storage);

@@ -18,6 +18,10 @@ export interface RedisNodeOptions {
   cluster?: boolean;
   /** Further redis-server arguments, e.g. `['--requirepass', 'secret']`. */
   args?: string[];
+  /** The redis-server binary to run (default: `redis-server` on the PATH). */
+  command?: string;
+  /** Environment variables added to the server's, e.g. libfaketime's. */
+  env?: Record<string, string>;
 }
 
 /**
@@ -122,7 +126,10 @@ export class RedisServer {
       args.push('--cluster-enabled', 'yes', '--cluster-config-file', join(this.dir, 'nodes.conf'));
     }
     args.push(...(this.options.args ?? []));
-    const child = spawn('redis-server', args, { stdio: ['ignore', 'ignore', 'pipe'] });
+    const child = spawn(this.options.command ?? 'redis-server', args, {
+      stdio: ['ignore', 'ignore', 'pipe'],
+      env: this.options.env ? { ...process.env, ...this.options.env } : process.env,
+    });
     running.add(child);
     let stderr = '';
     child.stderr?.on('data', (chunk: Buffer) => (stderr += chunk.toString()));

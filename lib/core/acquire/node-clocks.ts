@@ -1,5 +1,8 @@
 import { monotonicNow } from '../util/clock.js';
 
+/** How fast a node's clock is followed back: 1% of the time passing. */
+export const BACKWARD_SLEW = 0.01;
+
 /**
  * The nodes' wall clocks as one client sees them (internal), for the order of the wait queues.
  *
@@ -12,17 +15,25 @@ import { monotonicNow } from '../util/clock.js';
  * or jumps moves nobody's place; every node then orders a waiter by that same value, which is
  * what keeps a multi-resource waiter first in all its queues or in none.
  *
+ * A node's clock stepping back would let waiters who come later go first, for as long as the
+ * step: a step back is followed at {@link BACKWARD_SLEW} of the time passing (a node whose
+ * clock runs slow by up to 1% is still followed), while a step forward is followed at once
+ * (it only puts later waiters further back, where they belong).
+ *
  * Only the order depends on it. Which waiter holds a lock, and for how long, is decided by the
  * nodes' keys and this client's monotonic clock, as without queues.
  */
 export class NodeClocks {
   /** Per node: its wall-clock ms minus this client's monotonic ms, once learned. */
   private readonly offsets: (number | undefined)[];
+  /** Per node: when its offset was last observed (monotonic ms). */
+  private readonly observedAt: number[];
   /** The median of the known offsets, recomputed when one changes. */
   private medianOffset: number | undefined;
 
   constructor(nodeCount: number) {
     this.offsets = new Array<number | undefined>(nodeCount).fill(undefined);
+    this.observedAt = new Array<number>(nodeCount).fill(0);
   }
 
   /**
@@ -31,7 +42,14 @@ export class NodeClocks {
    * best guess of when it read it.
    */
   observe(index: number, nodeNowMs: number, sentAt: number, receivedAt: number): void {
-    this.offsets[index] = nodeNowMs - (sentAt + receivedAt) / 2;
+    const measured = nodeNowMs - (sentAt + receivedAt) / 2;
+    const previous = this.offsets[index];
+    const slowest =
+      previous === undefined
+        ? measured
+        : previous - BACKWARD_SLEW * Math.max(0, receivedAt - this.observedAt[index]);
+    this.offsets[index] = Math.max(measured, slowest);
+    this.observedAt[index] = receivedAt;
     const known = this.offsets.filter((offset): offset is number => offset !== undefined);
     known.sort((a, b) => a - b);
     this.medianOffset = known[(known.length - 1) >> 1];
