@@ -14,23 +14,33 @@ describe('NodeClocks: the queue priority, on the nodes’ clocks', () => {
     expect(clocks.priorityAt(115)).toBe(1_000_100);
   });
 
-  it('takes the median, so one node whose clock is 10 s off moves nobody’s place', () => {
+  it.each([
+    { off: 'ahead', readsMs: 15_000 },
+    { off: 'behind', readsMs: -5_000 },
+  ])('takes the median: one node 10 s $off moves nobody’s place', ({ readsMs }) => {
     const clocks = new NodeClocks(3);
     clocks.observe(0, 5_000, 0, 0);
     clocks.observe(1, 5_002, 0, 0);
-    clocks.observe(2, 15_000, 0, 0); // 10 s ahead
-    expect(clocks.priorityAt(0)).toBe(5_002);
-    clocks.observe(2, -5_000, 0, 0); // now 10 s behind
-    expect(clocks.priorityAt(0)).toBe(5_000);
+    clocks.observe(2, readsMs, 0, 0);
+    expect(clocks.priorityAt(0)).toBe(readsMs > 0 ? 5_002 : 5_000);
   });
 
-  it('takes the lower middle of an even count, and follows a node’s new reading', () => {
+  it('takes the lower middle of an even count, and follows a step forward at once', () => {
     const clocks = new NodeClocks(4);
     clocks.observe(0, 100, 0, 0);
     clocks.observe(3, 200, 0, 0);
     expect(clocks.priorityAt(0)).toBe(100);
     clocks.observe(0, 300, 0, 0);
     expect(clocks.priorityAt(0)).toBe(200);
+  });
+
+  it('follows a step back at 1% of the time passing: later waiters do not go first', () => {
+    const clocks = new NodeClocks(1);
+    clocks.observe(0, 10_000, 0, 0); // offset 10 000
+    clocks.observe(0, 7_100, 100, 100); // the clock stepped back 3 s (offset 7 000)
+    expect(clocks.priorityAt(100)).toBe(10_099); // followed back by 1 ms in 100 ms
+    clocks.observe(0, 10_100 - 3_000 + 400_000, 400_100, 400_100);
+    expect(clocks.priorityAt(400_100)).toBe(407_100); // caught up, 400 s on
   });
 
   it('reads the clock of refusals only, and answers each node’s number', () => {
