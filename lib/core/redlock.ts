@@ -131,7 +131,7 @@ export class Redlock extends EventEmitter<RedlockEvents> {
       quorum: this.options.quorum,
       nodeCount: this.nodes.length,
       driftFactor: this.options.driftFactor,
-      clocks: new NodeClocks(this.nodes.length),
+      clocks: new NodeClocks(this.nodes.length, this.options.quorum),
       nodes: this.nodes,
       usesQueues: !this.hasCluster,
       inbox: newLockValue(),
@@ -140,7 +140,7 @@ export class Redlock extends EventEmitter<RedlockEvents> {
         script: LuaScript,
         keys: readonly string[],
         args: readonly (string | number)[],
-        isYes: (reply: Reply) => boolean,
+        isYes: (reply: Reply, index: number) => boolean,
       ) => this.vote<Reply>(script, keys, args, isYes),
       releaseEverywhere: async ({ script, keys, args }) => {
         await this.vote(script, keys, args, () => true, true);
@@ -426,7 +426,7 @@ export class Redlock extends EventEmitter<RedlockEvents> {
     script: LuaScript,
     keys: readonly string[],
     args: readonly (string | number)[],
-    isYes: (reply: Reply) => boolean,
+    isYes: (reply: Reply, index: number) => boolean,
     settleAll = false,
     wanted?: () => boolean,
   ): Promise<Tally<Reply>> {

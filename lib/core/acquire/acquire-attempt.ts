@@ -31,12 +31,15 @@ export interface AttemptContext {
   readonly driftFactor: number;
   /** The nodes' clocks, learned from refused queue attempts (for the queue order). */
   readonly clocks: NodeClocks;
-  /** Runs a script on every node and tallies the votes (fail-fast, restarted nodes vetoed). */
+  /**
+   * Runs a script on every node and tallies the votes (fail-fast, restarted nodes vetoed).
+   * `isYes` reads every reply once, late ones too, with the index of the node that sent it.
+   */
   vote<Reply = number>(
     script: LuaScript,
     keys: readonly string[],
     args: readonly (string | number)[],
-    isYes: (reply: Reply) => boolean,
+    isYes: (reply: Reply, index: number) => boolean,
   ): Promise<Tally<Reply>>;
 }
 
@@ -101,14 +104,14 @@ export async function attemptAcquire(
         queuedScript(keys),
         queueKeys(keys),
         queuedArgs(keys, value, ttlMs, spot, false),
-        (reply) => reply === 0,
+        (reply, index) => reply === 0 || !engine.clocks.readRefusal(reply, index),
       )
     : await engine.vote(ACQUIRE_SCRIPT, keys, [value, ttlMs], (reply) => reply === 0);
   const expiresAt = validUntil(startedAt, ttlMs, engine.driftFactor);
   if (tally.yes >= engine.quorum && expiresAt > monotonicNow()) {
     return new Lock(engine.owner, keys, value, attempt, expiresAt);
   }
-  const replies = engine.clocks.observeRefusals(tally.replies, startedAt);
+  const replies = tally.replies.map(heldFor);
   return {
     error: acquireFailure(engine, keys, ttlMs, { ...tally, replies }, attempt, startedAt),
     mayHaveGranted: mayHaveGranted(tally, engine.nodeCount),
@@ -133,12 +136,14 @@ export async function attemptFencedAcquire(
   const startedAt = monotonicNow();
   const keysAndCounters = [...keys, ...keys.map(fencingCounterKey)];
   const isGrant = (reply: FencedAcquireReply) => reply[0] === 0;
+  const isQueuedGrant = (reply: FencedAcquireReply, index: number) =>
+    reply[0] === 0 || !engine.clocks.readRefusal(reply, index);
   const granted = spot
     ? await engine.vote<FencedAcquireReply>(
         queuedScript(keys),
         [...queueKeys(keys), ...keysAndCounters.slice(keys.length)],
         queuedArgs(keys, value, ttlMs, spot, true),
-        isGrant,
+        isQueuedGrant,
       )
     : await engine.vote<FencedAcquireReply>(
         FENCED_ACQUIRE_SCRIPT,
@@ -150,7 +155,7 @@ export async function attemptFencedAcquire(
     granted.yes < engine.quorum ||
     validUntil(startedAt, ttlMs, engine.driftFactor) <= monotonicNow()
   ) {
-    const replies = engine.clocks.observeRefusals(granted.replies, startedAt);
+    const replies = granted.replies.map(heldFor);
     return {
       error: acquireFailure(engine, keys, ttlMs, { ...granted, replies }, attempt, startedAt),
       mayHaveGranted: mayHaveGranted(granted, engine.nodeCount),
@@ -182,6 +187,14 @@ export async function attemptFencedAcquire(
     `and ${confirmed.yes} confirmed the fencing token, after ${elapsedMs} ms of the ${ttlMs} ms ttl`,
   );
   return { error, mayHaveGranted: Promise.resolve(true) };
+}
+
+/**
+ * A refused acquire's number: 0 for a grant, else how long the key stays held (the first
+ * element of a fenced or queued reply).
+ */
+function heldFor(reply: number | readonly number[] | readonly [0, string] | undefined) {
+  return reply === undefined || typeof reply === 'number' ? reply : (reply[0] as number);
 }
 
 /** Why an attempt got no lock: out of validity, too few nodes, or held elsewhere. */

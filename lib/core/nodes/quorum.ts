@@ -36,8 +36,11 @@ export interface Ballot<Reply> {
   readonly timeoutMs: number;
   /** Sends the operation to one node. */
   readonly send: (node: RedisNode, stillWanted: StillWanted) => Promise<Reply>;
-  /** Whether a reply is a vote for. */
-  readonly isYes: (reply: Reply) => boolean;
+  /**
+   * Whether a reply is a vote for; asked once for each reply, including those that arrive
+   * after the decision, with the index of the node that sent it.
+   */
+  readonly isYes: (reply: Reply, index: number) => boolean;
   /**
    * Wait for every node (up to `timeoutMs`) instead of deciding early; for the clean-up release
    * of a lost acquisition, whose caller wants the nodes clean when it returns.
@@ -134,12 +137,12 @@ export function collectVotes<Reply>(ballot: Ballot<Reply>): Promise<Tally<Reply>
           answered[index] = true;
           pending--;
           if (!open) {
-            if (isYes(reply)) lateYes++;
+            if (isYes(reply, index)) lateYes++;
             settleIfAllAnswered();
             return;
           }
           replies[index] = reply;
-          if (!isYes(reply)) no++;
+          if (!isYes(reply, index)) no++;
           else {
             const vetoed = ballot.veto?.(node);
             if (vetoed === undefined) yes++;
