@@ -77,6 +77,14 @@ export async function runClockScenario(
   let patientFailures = 0;
   let impatientFailures = 0;
   let storageServer: RedisServer | undefined;
+  let onRead: (() => void) | undefined;
+  const nextRead = () =>
+    new Promise<void>((resolve) => {
+      onRead = () => {
+        onRead = undefined;
+        resolve();
+      };
+    });
   try {
     for (const clock of clocks) {
       servers.push(await RedisServer.start({ command: tools.redisServer, env: clock.env }));
@@ -95,7 +103,8 @@ export async function runClockScenario(
         ttlMs: TTL_MS,
         workMs: WORK_MS,
         restartDelayMs: 0,
-        pausable: false,
+        // Says when it has read: a forward jump lands then, while it works on what it read.
+        pausable: true,
         waitMs: impatient ? IMPATIENT_WAIT_MS : 10_000,
       };
       const child = fork(new URL('./worker.js', import.meta.url), [JSON.stringify(config)], {
@@ -106,6 +115,7 @@ export async function runClockScenario(
         child.on('message', (message: WorkerMessage) => {
           if (message.type === 'event') events.push(message.event);
           else if (message.type === 'ready' && ++ready === WORKERS) allReady();
+          else if (message.type === 'read-done') onRead?.();
           else if (message.type === 'acquire-failed') {
             if (impatient) impatientFailures++;
             else patientFailures++;
@@ -118,8 +128,11 @@ export async function runClockScenario(
     });
     await everyoneReady;
     for (const worker of workers) worker.send({ type: 'start' });
-    await moveClocks(clocks, performance.now() + scenario.durationMs, (move) =>
-      moves.set(move, (moves.get(move) ?? 0) + 1),
+    await moveClocks(
+      clocks,
+      performance.now() + scenario.durationMs,
+      (move) => moves.set(move, (moves.get(move) ?? 0) + 1),
+      nextRead,
     );
     for (const worker of workers) worker.send({ type: 'stop' });
     await Promise.all(done);
@@ -155,6 +168,7 @@ async function moveClocks(
   clocks: readonly FakeClock[],
   deadline: number,
   count: (move: ClockMove) => void,
+  nextRead: () => Promise<void>,
 ): Promise<void> {
   const moves: ClockMove[] = [
     'majority jumps forward',
@@ -181,6 +195,8 @@ async function moveClocks(
       continue;
     }
     const forward = move.endsWith('forward');
+    // A majority jumps forward just after a holder has read: it still relies on its lock.
+    if (move === 'majority jumps forward') await Promise.race([nextRead(), sleep(1_000)]);
     const jumpMs = between(3, 7) * TTL_MS * (forward ? 1 : -1);
     for (const clock of move.startsWith('majority') ? majority : pick(1)) {
       clock.set(clock.offsetMs + jumpMs);

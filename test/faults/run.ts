@@ -109,7 +109,7 @@ const CLOCK_SCENARIOS: readonly ClockScenario[] = [
   {
     name: 'calibration: node clocks jump and drift, fencing off',
     fencing: false,
-    durationMs: 6_000 * scale,
+    durationMs: 10_000 * scale,
     expect: 'violation',
   },
 ];
