@@ -234,6 +234,8 @@ export function summarizeClockScenario(outcome: ClockOutcome): boolean {
       `(limit ${LONGEST_WAIT_LIMIT_MS} ms)`,
   );
   if (scenario.expect === 'violation') {
+    const lost = report.violations.find((violation) => violation.kind === 'lost-update');
+    if (lost) console.log(`    lost-update: ${lost.detail}`);
     console.log(
       '  (expected: this run calibrates the checker; without fencing the jumps lose data)',
     );
