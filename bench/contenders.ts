@@ -2,6 +2,7 @@ import { Redis } from 'ioredis';
 import { Redlock as SesameRedlock } from '@sesamecare-oss/redlock';
 import NodeRedlock from 'redlock';
 import { createRedlock, IoredisAdapter, type LockHandle } from 'redlock-universal';
+import { RedlockMutex } from 'redis-semaphore';
 import { Redlock } from '../lib/index.js';
 
 /** What a scenario needs of a lock library: take a lock, give it back, close. */
@@ -126,6 +127,35 @@ export const universal: Contender = {
         return { lock, handle: await lock.acquire() };
       },
       release: (held) => (held as Held).lock.release((held as Held).handle),
+      close: () => quitAll(clients),
+    };
+  },
+};
+
+/**
+ * redis-semaphore's RedlockMutex: one mutex object per acquisition (its API), on ioredis
+ * clients made with defaults, without its background refresh (the other libraries' acquire
+ * does not extend either). Its retries have no jitter; `retryCount: -1` waits up to 10 s.
+ */
+export const semaphoreMutex: Contender = {
+  name: 'redis-semaphore RedlockMutex',
+  create(urls, retry = NO_RETRY) {
+    const clients = urls.map((url) => new Redis(url));
+    clients.forEach((client) => client.on('error', () => undefined));
+    return {
+      async acquire(key, ttlMs) {
+        const mutex = new RedlockMutex(clients, key, {
+          lockTimeout: ttlMs,
+          refreshInterval: 0,
+          acquireAttemptsLimit:
+            retry.retryCount === -1 ? Number.POSITIVE_INFINITY : retry.retryCount + 1,
+          acquireTimeout: 10_000,
+          retryInterval: Math.max(1, retry.retryDelayMs),
+        });
+        await mutex.acquire();
+        return mutex;
+      },
+      release: (mutex) => (mutex as RedlockMutex).release(),
       close: () => quitAll(clients),
     };
   },

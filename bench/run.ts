@@ -11,6 +11,7 @@ import {
   ours,
   oursFenced,
   rawFloor,
+  semaphoreMutex,
   sesame,
   universal,
   type Contender,
@@ -19,11 +20,12 @@ import { barChart, CHARTS, memoryChart } from './charts.js';
 import { httpScenarios, type HttpMeasurement } from './http.js';
 import { memoryRunInChild, type MemoryReport } from './memory.js';
 import { contention, loops, withNodeDown, type Measurement } from './scenarios.js';
+import { describeCommands } from './node-cost.js';
 
 const DURATION_MS = Number(process.env.BENCH_DURATION_MS ?? 1_000);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
 const MEMORY_CYCLES = Number(process.env.BENCH_MEMORY_CYCLES ?? 1_000_000);
-const peers = [nodeRedlock, sesame, universal];
+const peers = [nodeRedlock, sesame, universal, semaphoreMutex];
 const all = [ours, ...peers, rawFloor];
 
 /** Every round of every side-by-side scenario, by scenario name. */
@@ -92,8 +94,15 @@ function printTable(results: Measurement[]): void {
     lost: m.lostUpdates ?? '',
     'attempts/grant': m.attemptsPerGrant?.toFixed(2) ?? '',
     stalled: m.stalledAfterMs === undefined ? '' : `after ${Math.round(m.stalledAfterMs)} ms`,
+    'node CPU µs/op': m.nodeCost?.cpuUsecPerOp.toFixed(1) ?? '',
+    'node script µs/op': m.nodeCost?.scriptUsecPerOp.toFixed(1) ?? '',
   }));
   console.table(rows);
+  for (const m of results.filter((m) => m.nodeCost)) {
+    console.log(
+      `${m.scenario} / ${m.library}: node commands per op: ${describeCommands(m.nodeCost!.commandsPerOp)}`,
+    );
+  }
   for (const m of results.filter((m) => m.firstError)) {
     console.log(`${m.scenario} / ${m.library}: first error: ${m.firstError}`);
   }
@@ -113,14 +122,15 @@ function markdownReport(
       'runs against the same local redis-server nodes in the same run. Latency is one ' +
       'acquire+release, except under contention, where it is the wait for the lock.',
     '',
-    '| scenario | library | ops/s | p50 ms | p99 ms | errors | lost updates | attempts/grant | stalled |',
-    '| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | --- |',
+    '| scenario | library | ops/s | p50 ms | p99 ms | errors | lost updates | attempts/grant | stalled | node CPU µs/op | node commands/op |',
+    '| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | --- | ---: | --- |',
     ...results.map(
       (m) =>
         `| ${m.scenario} | ${m.library} | ${Math.round(m.opsPerSec)} | ${m.latencyMs.p50.toFixed(2)} | ` +
         `${m.latencyMs.p99.toFixed(2)} | ${m.errors} | ${m.lostUpdates ?? ''} | ` +
         `${m.attemptsPerGrant?.toFixed(2) ?? ''} | ` +
-        `${m.stalledAfterMs === undefined ? '' : `after ${Math.round(m.stalledAfterMs)} ms`} |`,
+        `${m.stalledAfterMs === undefined ? '' : `after ${Math.round(m.stalledAfterMs)} ms`} | ` +
+        `${m.nodeCost?.cpuUsecPerOp.toFixed(1) ?? ''} | ${m.nodeCost ? describeCommands(m.nodeCost.commandsPerOp) : ''} |`,
     ),
     '',
     '| target | value | wanted | result |',

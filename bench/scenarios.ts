@@ -1,5 +1,6 @@
 import type { Contender, LockClient, RetrySettings } from './contenders.js';
 import { summarise, type Summary } from './stats.js';
+import { measureNodeCost, type NodeCost } from './node-cost.js';
 
 /** One measured run of one library in one scenario. */
 export interface Measurement {
@@ -18,6 +19,8 @@ export interface Measurement {
   firstError?: string;
   /** Contention only: acquire attempts per grant, where the library reports its attempts. */
   attemptsPerGrant?: number;
+  /** Loops only: what the nodes spent per acquire+release. */
+  nodeCost?: NodeCost;
 }
 
 const NO_RETRY: RetrySettings = { retryCount: 0, retryDelayMs: 0, retryJitterMs: 0 };
@@ -81,11 +84,19 @@ export async function loops(
   const client = contender.create(urls, NO_RETRY);
   try {
     await warmUp(client);
-    return await timedLoops(scenario, contender.name, concurrency, durationMs, async (loop) => {
-      const startedAt = performance.now();
-      await client.release(await client.acquire(`loop:${loop}`, TTL_MS));
-      return performance.now() - startedAt;
-    });
+    const cost = await measureNodeCost(urls);
+    const measurement = await timedLoops(
+      scenario,
+      contender.name,
+      concurrency,
+      durationMs,
+      async (loop) => {
+        const startedAt = performance.now();
+        await client.release(await client.acquire(`loop:${loop}`, TTL_MS));
+        return performance.now() - startedAt;
+      },
+    );
+    return { ...measurement, nodeCost: await cost.done(measurement.ops) };
   } finally {
     await client.close();
   }
