@@ -199,3 +199,12 @@ export const rawFloor: Contender = {
     };
   },
 };
+
+/** Every contender, by name (the multi-process scenario's children find theirs here). */
+export function contenderNamed(name: string): Contender {
+  const found = [ours, oursFenced, nodeRedlock, sesame, universal, semaphoreMutex, rawFloor].find(
+    (contender) => contender.name === name,
+  );
+  if (!found) throw new Error(`no contender named ${name}`);
+  return found;
+}

@@ -21,6 +21,7 @@ import { httpScenarios, type HttpMeasurement } from './http.js';
 import { memoryRunInChild, type MemoryReport } from './memory.js';
 import { contention, loops, withNodeDown, type Measurement } from './scenarios.js';
 import { describeCommands } from './node-cost.js';
+import { processes } from './processes.js';
 
 const DURATION_MS = Number(process.env.BENCH_DURATION_MS ?? 1_000);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
@@ -205,6 +206,9 @@ async function main(): Promise<void> {
     await run('sequential with fencing, 3 nodes', [ours, oursFenced], (c) =>
       loops(c, three.urls, 'fencing-3', 1, DURATION_MS),
     );
+    await run('4 processes, 3 nodes', all, (c) =>
+      processes(c, three.urls, 'processes4-3', 4, DURATION_MS),
+    );
     await run('64 concurrent, 3 nodes', all, (c) =>
       loops(c, three.urls, 'concurrent64-3', 64, DURATION_MS),
     );
@@ -266,6 +270,11 @@ async function main(): Promise<void> {
       name: 'sequential-5 vs raw floor',
       value: ratio('sequential-5', floor),
       atLeast: 0.9,
+    },
+    {
+      name: 'processes4-3 vs best peer',
+      value: ratio('processes4-3', bestPeer),
+      atLeast: 1.0,
     },
     {
       name: 'concurrent64-3 vs best peer',

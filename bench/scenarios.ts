@@ -28,7 +28,7 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const TTL_MS = 10_000;
 
 /** A first few rounds, so that connections are up and scripts are loaded before timing. */
-async function warmUp(client: LockClient): Promise<void> {
+export async function warmUp(client: LockClient): Promise<void> {
   const prefix = `warm:${Math.random().toString(36).slice(2)}`;
   for (let i = 0; i < 50; i++) await client.release(await client.acquire(`${prefix}:${i}`, TTL_MS));
 }
@@ -68,6 +68,31 @@ async function timedLoops(
     latencyMs: summarise(samples),
     errors,
   };
+}
+
+/**
+ * One loop acquiring and releasing `<prefix>:<n>` keys in turn for `durationMs`: its latency
+ * samples, errors and elapsed time (for the multi-process scenario's children).
+ */
+export async function sequentialLoop(
+  client: LockClient,
+  prefix: string,
+  durationMs: number,
+): Promise<{ samples: number[]; errors: number; elapsedMs: number }> {
+  const samples: number[] = [];
+  let errors = 0;
+  const startedAt = performance.now();
+  const end = startedAt + durationMs;
+  for (let n = 0; performance.now() < end; n++) {
+    const opStartedAt = performance.now();
+    try {
+      await client.release(await client.acquire(`${prefix}:${n % 64}`, TTL_MS));
+      samples.push(performance.now() - opStartedAt);
+    } catch {
+      errors++;
+    }
+  }
+  return { samples, errors, elapsedMs: performance.now() - startedAt };
 }
 
 /**
