@@ -8,8 +8,7 @@ import { fork } from 'node:child_process';
 import type { Contender } from './contenders.js';
 import { measureNodeCost } from './node-cost.js';
 import type { ProcessesChildMessage } from './processes-child.js';
-import type { Measurement } from './scenarios.js';
-import { summarise } from './stats.js';
+import { measurementOf, type Measurement } from './scenarios.js';
 
 /** Runs `count` processes of `contender` together for `durationMs`; pooled figures. */
 export async function processes(
@@ -49,13 +48,9 @@ export async function processes(
     const done = await Promise.all(results);
     const samples = done.flatMap((result) => result.samples);
     const elapsedMs = Math.max(...done.map((result) => result.elapsedMs));
+    const errors = done.reduce((sum, result) => sum + result.errors, 0);
     return {
-      scenario,
-      library: contender.name,
-      ops: samples.length,
-      opsPerSec: (samples.length / elapsedMs) * 1000,
-      latencyMs: summarise(samples),
-      errors: done.reduce((sum, result) => sum + result.errors, 0),
+      ...measurementOf(scenario, contender.name, samples, elapsedMs, errors),
       nodeCost: await cost.done(samples.length),
     };
   } finally {

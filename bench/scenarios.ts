@@ -27,6 +27,24 @@ const NO_RETRY: RetrySettings = { retryCount: 0, retryDelayMs: 0, retryJitterMs:
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const TTL_MS = 10_000;
 
+/** A measurement from latency samples taken over `elapsedMs`. */
+export function measurementOf(
+  scenario: string,
+  library: string,
+  samples: number[],
+  elapsedMs: number,
+  errors: number,
+): Measurement {
+  return {
+    scenario,
+    library,
+    ops: samples.length,
+    opsPerSec: (samples.length / elapsedMs) * 1000,
+    latencyMs: summarise(samples),
+    errors,
+  };
+}
+
 /** A first few rounds, so that connections are up and scripts are loaded before timing. */
 export async function warmUp(client: LockClient): Promise<void> {
   const prefix = `warm:${Math.random().toString(36).slice(2)}`;
@@ -59,15 +77,7 @@ async function timedLoops(
       }
     }),
   );
-  const elapsedMs = performance.now() - startedAt;
-  return {
-    scenario,
-    library,
-    ops: samples.length,
-    opsPerSec: (samples.length / elapsedMs) * 1000,
-    latencyMs: summarise(samples),
-    errors,
-  };
+  return measurementOf(scenario, library, samples, performance.now() - startedAt, errors);
 }
 
 /**
