@@ -8,6 +8,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 
 /** What scripts/faketime-redis.sh found or built. */
 export interface FaketimeTools {
@@ -23,7 +24,7 @@ export interface FaketimeTools {
 export function findFaketimeTools(): FaketimeTools | { missing: string } {
   const script = new URL('../../../scripts/faketime-redis.sh', import.meta.url);
   try {
-    const output = execFileSync('bash', [script.pathname], {
+    const output = execFileSync('bash', [fileURLToPath(script)], {
       encoding: 'utf8',
       stdio: ['ignore', 'pipe', 'inherit'],
     });

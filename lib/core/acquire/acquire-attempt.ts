@@ -104,7 +104,7 @@ export async function attemptAcquire(
         queuedScript(keys),
         queueKeys(keys),
         queuedArgs(keys, value, ttlMs, spot, false),
-        (reply, index) => reply === 0 || !engine.clocks.readRefusal(reply, index),
+        queuedGrant(engine.clocks),
       )
     : await engine.vote(ACQUIRE_SCRIPT, keys, [value, ttlMs], (reply) => reply === 0);
   const expiresAt = validUntil(startedAt, ttlMs, engine.driftFactor);
@@ -136,14 +136,12 @@ export async function attemptFencedAcquire(
   const startedAt = monotonicNow();
   const keysAndCounters = [...keys, ...keys.map(fencingCounterKey)];
   const isGrant = (reply: FencedAcquireReply) => reply[0] === 0;
-  const isQueuedGrant = (reply: FencedAcquireReply, index: number) =>
-    reply[0] === 0 || !engine.clocks.readRefusal(reply, index);
   const granted = spot
     ? await engine.vote<FencedAcquireReply>(
         queuedScript(keys),
         [...queueKeys(keys), ...keysAndCounters.slice(keys.length)],
         queuedArgs(keys, value, ttlMs, spot, true),
-        isQueuedGrant,
+        queuedGrant(engine.clocks),
       )
     : await engine.vote<FencedAcquireReply>(
         FENCED_ACQUIRE_SCRIPT,
@@ -187,6 +185,15 @@ export async function attemptFencedAcquire(
     `and ${confirmed.yes} confirmed the fencing token, after ${elapsedMs} ms of the ${ttlMs} ms ttl`,
   );
   return { error, mayHaveGranted: Promise.resolve(true) };
+}
+
+/**
+ * Reads a queued acquire's reply, fenced or not, as it arrives: whether it is a grant (0, or
+ * `[0, counter]`); a refusal's node clock is recorded on the way.
+ */
+function queuedGrant(clocks: NodeClocks) {
+  return (reply: QueuedAcquireReply | FencedAcquireReply, index: number): boolean =>
+    (typeof reply === 'number' ? reply === 0 : reply[0] === 0) || !clocks.readRefusal(reply, index);
 }
 
 /**
