@@ -32,6 +32,23 @@ describe('acquire and release on 5 real nodes', () => {
     expect(lock.validityMs).toBe(0);
   });
 
+  it('takes a free key with one plain SET NX PX per node and runs no script for it', async () => {
+    const redlock = make();
+    await redlock.acquire('order:warm', 1_000); // connections ready, probe scripts run
+    const [sets, scripts] = [await bed.probe.calls('set'), await bed.probe.calls('evalsha')];
+    const lock = await redlock.acquire('order:plain', 10_000);
+    await eventually(async () =>
+      expect(await bed.probe.values('order:plain')).toEqual(Array(5).fill(lock.value)),
+    );
+    const setsSince = (await bed.probe.calls('set')).map((count, index) => count - sets[index]);
+    const scriptsSince = (await bed.probe.calls('evalsha')).map(
+      (count, index) => count - scripts[index],
+    );
+    expect(setsSince).toEqual(Array(5).fill(1));
+    expect(scriptsSince).toEqual(Array(5).fill(0));
+    await lock.release();
+  });
+
   it('uses a fresh random value of at least 128 bits for every lock', async () => {
     const redlock = make();
     const values = new Set<string>();

@@ -386,32 +386,100 @@ describe('contention: wait queues, hand-off and wake-up (3 nodes)', () => {
     for (const key of keys) await untilQueued(key, 0);
   });
 
-  it('serves a waiter for several resources under steady contention on one of them', async () => {
-    const stop = performance.now() + 2_500;
-    // Three clients take c:10a in turn, back to back: the key is always handed on, never free.
-    const churn = Array.from({ length: 3 }, async () => {
-      const client = make({ retryCount: -1, retryDelayMs: 50 });
-      while (performance.now() < stop) {
-        const lock = await client.acquire('c:10a', 5_000);
-        await sleep(10);
-        await lock.release();
-      }
-    });
-    await sleep(300);
-    const startedAt = performance.now();
-    const lock = await make({ retryCount: -1, retryDelayMs: 50 }).acquire(
-      ['c:10a', 'c:10b'],
-      5_000,
-      {
-        waitMs: 2_000,
-      },
+  it.each([
+    { waiter: 'with fencing', key: 'c:15', resources: ['c:15'], fencing: true },
+    {
+      waiter: 'for several resources',
+      key: 'c:16a',
+      resources: ['c:16a', 'c:16b'],
+      fencing: false,
+    },
+  ])(
+    'keeps a key handed to a waiter $waiter from a newcomer right behind the release',
+    async ({ key, resources, fencing }) => {
+      const client = make();
+      const holder = await client.acquire(key, 10_000);
+      const waiting = make({ ...NOTICE_ONLY, fencing }).acquire(resources, WAITER_TTL_MS);
+      await untilQueued(key, 1);
+      // Sent on the same connections right behind the release: on every node, the newcomer's
+      // SET NX comes before the woken waiter's own attempt can.
+      const released = holder.release();
+      const newcomer = client.acquire(key, 10_000, { retryCount: 0 });
+      await released;
+      await expect(newcomer).rejects.toMatchObject({ code: 'RESOURCE_LOCKED' });
+      const lock = await waiting;
+      await lock.release();
+    },
+  );
+
+  it('passes a key handed to a waiter for several resources on to a waiter now ahead of it', async () => {
+    // Kept regardless, two such waiters could each keep a key the other waits for.
+    const holderA = await make().acquire('c:17a', 10_000);
+    const holderB = await make().acquire('c:17b', 10_000);
+    const waiting = make({ retryCount: -1, retryDelayMs: 50, retryJitterMs: 0 }).acquire(
+      ['c:17a', 'c:17b'],
+      WAITER_TTL_MS,
     );
-    const waitedMs = performance.now() - startedAt;
+    await untilQueued('c:17a', 1);
+    await holderA.release();
+    // c:17a is handed to the waiter, which still waits for c:17b.
+    const handed = await eventually(async () => {
+      const values = await bed.probe.values('c:17a');
+      expect(new Set(values).size).toBe(1);
+      expect(values[0]).toEqual(expect.any(String));
+      return values[0];
+    });
+    // A waiter that began earlier shows up in c:17a's queue (its first attempt was late here).
+    const earlier = '60000:inbox0:value0';
+    await Promise.all(
+      [0, 1, 2].map(async (index) => {
+        await bed.probe.at(index).zadd('c:17a:redlock:waiters', 1, earlier);
+        await bed.probe.at(index).zadd('c:17a:redlock:deadlines', Date.now() + 60_000, earlier);
+      }),
+    );
+    // The waiter's next attempt, refused for c:17b, passes c:17a on.
+    await eventually(async () =>
+      expect(await bed.probe.values('c:17a')).toEqual(['value0', 'value0', 'value0']),
+    );
+    expect(handed).not.toBe('value0');
+    await Promise.all([0, 1, 2].map((index) => bed.probe.at(index).del('c:17a')));
+    await holderB.release();
+    const lock = await waiting;
     await lock.release();
-    await Promise.all(churn);
-    // In line behind at most the three churning clients.
-    expect(waitedMs).toBeLessThan(1_000);
   });
+
+  // Churning clients take the key with a plain SET NX PX first, which skips the queue: a key
+  // left free for a waiter that takes the lock itself would go to them instead, again and again.
+  it.each([
+    { waiter: 'for several resources', resources: ['c:10a', 'c:10b'], fencing: false },
+    { waiter: 'with fencing', resources: ['c:10a'], fencing: true },
+  ])(
+    'serves a waiter $waiter under steady contention on its key',
+    async ({ resources, fencing }) => {
+      const stop = performance.now() + 2_500;
+      // Three clients take c:10a in turn, back to back: the key is always handed on, never free.
+      const churn = Array.from({ length: 3 }, async () => {
+        const client = make({ retryCount: -1, retryDelayMs: 50 });
+        while (performance.now() < stop) {
+          const lock = await client.acquire('c:10a', 5_000);
+          await sleep(10);
+          await lock.release();
+        }
+      });
+      await sleep(300);
+      const startedAt = performance.now();
+      const lock = await make({ retryCount: -1, retryDelayMs: 50, fencing }).acquire(
+        resources,
+        5_000,
+        { waitMs: 2_000 },
+      );
+      const waitedMs = performance.now() - startedAt;
+      await lock.release();
+      await Promise.all(churn);
+      // In line behind at most the three churning clients.
+      expect(waitedMs).toBeLessThan(1_000);
+    },
+  );
 
   it('falls back to the retry delay when notices are lost', async () => {
     const holder = await make().acquire('c:8', 10_000);

@@ -57,6 +57,7 @@ describe('hand-off notices from a node whose votes do not count (3 nodes)', () =
         quorum: 2,
         resources: ['job:n'],
         handOffTtlMs: 5_000,
+        takesLockItself: false,
         inbox: 'inbox1',
         clocks: new NodeClocks(3),
       },

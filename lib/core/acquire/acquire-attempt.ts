@@ -11,6 +11,7 @@ import {
   type FencedAcquireReply,
   type LuaScript,
   type QueuedAcquireReply,
+  SET_IF_ABSENT,
 } from '../scripts/scripts.js';
 import {
   QUEUED_ACQUIRE_SCRIPT,
@@ -87,6 +88,38 @@ function queuedArgs(
 ): (string | number)[] {
   const args = [value, ttlMs, spot.member, spot.priority ?? '', spot.join ? '1' : '0'];
   return keys.length === 1 ? args : [...args, fencing ? '1' : '0'];
+}
+
+/**
+ * The first attempt on one resource, for a free key: `SET NX PX` on every node. The lock;
+ * `'refused'` when some node holds the key (the queued attempt then follows, with the same
+ * value, so it renews the grants this one may have left: sent behind it on each connection,
+ * it lands after it); or, with too many nodes failing or too slow, why there is none.
+ */
+export async function attemptSetIfAbsent(
+  engine: AttemptContext,
+  keys: readonly [string],
+  value: string,
+  ttlMs: number,
+  attempt: number,
+): Promise<Lock | FailedAttempt | 'refused'> {
+  const startedAt = monotonicNow();
+  const tally = await engine.vote(SET_IF_ABSENT, keys, [value, ttlMs], isSet);
+  const expiresAt = validUntil(startedAt, ttlMs, engine.driftFactor);
+  if (tally.yes >= engine.quorum && expiresAt > monotonicNow()) {
+    return new Lock(engine.owner, keys, value, attempt, expiresAt);
+  }
+  if (tally.yes < engine.quorum && tally.failures.length <= engine.nodeCount - engine.quorum) {
+    return 'refused';
+  }
+  return {
+    error: acquireFailure(engine, keys, ttlMs, { ...tally, replies: [] }, attempt, startedAt),
+    mayHaveGranted: mayHaveGranted(tally, engine.nodeCount),
+  };
+}
+
+function isSet(reply: 'OK' | null): boolean {
+  return reply === 'OK';
 }
 
 /** One attempt of plain Redlock: the lock, or why there is none. */

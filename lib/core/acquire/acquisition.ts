@@ -1,6 +1,7 @@
 import {
   attemptAcquire,
   attemptFencedAcquire,
+  attemptSetIfAbsent,
   type AttemptContext,
   type FailedAttempt,
   type QueueSpot,
@@ -48,8 +49,8 @@ export interface AcquisitionSettings {
  * attempt joins each resource's wait queue on each node, and a release hands the key to the
  * first waiter and announces it, so the waiter holds the lock once a quorum announced it,
  * without another attempt. A waiter that must take the lock itself (fenced, or several
- * resources, taken all at once) is woken instead, and the key stays reserved for it by the
- * queue order. The retry delay stays as the fallback: a lost announcement costs at most one
+ * resources, taken all at once) is handed the key too, which keeps it from newcomers, and is
+ * woken to take it. The retry delay stays as the fallback: a lost announcement costs at most one
  * delay. A waiter that gives up leaves the queues and passes on what was handed to it; one
  * that crashes lapses after its ttl.
  *
@@ -61,31 +62,21 @@ export async function acquireWithRetries(
   settings: AcquisitionSettings,
 ): Promise<Lock> {
   const { ttlMs, retryCount, fencing } = settings;
-  const waiter = engine.usesQueues
-    ? new Waiter(
-        {
-          nodes: engine.nodes,
-          quorum: engine.quorum,
-          resources: keys,
-          // Handed the key with its ttl (one resource), or only woken (fenced, or several
-          // resources, which are taken all at once).
-          handOffTtlMs: keys.length === 1 && !fencing ? ttlMs : 0,
-          inbox: engine.inbox,
-          clocks: engine.clocks,
-        },
-        newLockValue(),
-      )
-    : undefined;
-  let value = waiter?.value ?? newLockValue();
-  const deadline = monotonicNow() + settings.waitMs;
+  const startedAt = monotonicNow();
+  let value = newLockValue();
+  /**
+   * Whether the next attempt is the plain first one: one free key (the common case) takes a
+   * plain SET NX PX and no queue bookkeeping. Refused, the queued attempt follows at once.
+   */
+  let setIfAbsent = engine.usesQueues && keys.length === 1 && !fencing;
+  let waiter: Waiter | undefined;
+  const deadline = startedAt + settings.waitMs;
   const signals = [settings.signal, engine.closing];
   /** Whether a failed attempt may have left grants or a queue entry behind. */
   let mayHold = false;
   /** Whether an attempt may have queued this waiter on some node. */
   let joined = false;
-  // A hand-off can follow a queued waiter's first attempt at once: it listens before sending.
-  waiter?.listen();
-  /** Retries used: attempts after a delay or a notice, not the look once subscribed. */
+  /** Retries used: attempts after a delay or a notice, not the looks the engine adds. */
   let retries = 0;
   let nextIsRetry = false;
   try {
@@ -95,14 +86,29 @@ export async function acquireWithRetries(
       const attempt = retries + 1;
       const willRetry =
         (retryCount === -1 || retries < retryCount) && deadline - monotonicNow() > 0;
+      if (!setIfAbsent && engine.usesQueues && waiter === undefined) {
+        waiter = newWaiter(engine, keys, settings, value, startedAt);
+        // A hand-off can follow a queued attempt at once: the waiter listens before sending.
+        waiter.listen();
+      }
       waiter?.attempting();
       const attemptStartedAt = monotonicNow();
       const spot: QueueSpot | undefined = waiter
         ? { member: waiter.member, priority: waiter.priority, join: willRetry }
         : undefined;
-      const outcome: Lock | FailedAttempt = fencing
-        ? await attemptFencedAcquire(engine, keys, value, ttlMs, attempt, spot)
-        : await attemptAcquire(engine, keys, value, ttlMs, attempt, spot);
+      let outcome: Lock | FailedAttempt | 'refused';
+      if (setIfAbsent) {
+        setIfAbsent = false;
+        outcome = await attemptSetIfAbsent(engine, keys as [string], value, ttlMs, attempt);
+      } else if (fencing) {
+        outcome = await attemptFencedAcquire(engine, keys, value, ttlMs, attempt, spot);
+      } else outcome = await attemptAcquire(engine, keys, value, ttlMs, attempt, spot);
+      if (outcome === 'refused') {
+        // Held: the queued attempt, at once and with the same value (it renews any grants of
+        // this one), joins the queue and learns how long the key stays held.
+        nextIsRetry = false;
+        continue;
+      }
       // An attempt that may join the queue may have joined on a node that refused it, even
       // when the others granted it the lock; from then on, it may also be handed the key.
       joined ||= spot?.join === true;
@@ -153,6 +159,27 @@ export async function acquireWithRetries(
   } finally {
     waiter?.stop();
   }
+}
+
+/** The waiter of an acquisition that has to wait, or at least look at the queues. */
+function newWaiter(
+  engine: AcquisitionContext,
+  keys: readonly string[],
+  settings: AcquisitionSettings,
+  value: string,
+  startedAt: number,
+): Waiter {
+  const settingsOfWaiter = {
+    nodes: engine.nodes,
+    quorum: engine.quorum,
+    resources: keys,
+    handOffTtlMs: settings.ttlMs,
+    // Fenced, or several resources (taken all at once): woken by a hand-off.
+    takesLockItself: keys.length > 1 || settings.fencing,
+    inbox: engine.inbox,
+    clocks: engine.clocks,
+  };
+  return new Waiter(settingsOfWaiter, value, startedAt);
 }
 
 /**

@@ -16,11 +16,13 @@ export interface WaiterSettings {
   readonly nodes: readonly RedisNode[];
   readonly quorum: number;
   readonly resources: readonly string[];
-  /**
-   * The ttl a release hands the lock over with (a single resource, not fenced), or 0 to be
-   * woken instead (fenced, or several resources, which are taken all at once).
-   */
+  /** The ttl a release hands the key over with. */
   readonly handOffTtlMs: number;
+  /**
+   * Whether the waiter takes the lock itself once handed the keys (fenced, whose grant
+   * increments a counter, or several resources, taken all at once): a hand-off only wakes it.
+   */
+  readonly takesLockItself: boolean;
   /** The Redlock instance's inbox: queued waiters hear their hand-offs on its channels. */
   readonly inbox: string;
   /** The nodes' clocks, which give the waiter its place in the queues. */
@@ -31,7 +33,8 @@ export interface WaiterSettings {
  * One acquisition's wait across the nodes (internal). A waiter queues on each of its resources
  * and listens for its value on each node's channel of each resource for its instance (the
  * inbox): when releases hand it the lock on a quorum of nodes, the wait ends as `handed`; a
- * waiter that takes the lock itself (fenced, or several resources) is `woken` instead.
+ * waiter that takes the lock itself (fenced, or several resources) is `woken` by the first
+ * hand-off instead.
  *
  * Its value changes when a failed attempt's grants are dropped (see {@link renew}), so a
  * hand-off announced before that can never be mistaken for one after: only announcements of
@@ -58,14 +61,19 @@ export class Waiter {
   private listening = false;
   private onEvent: ((outcome: WaitOutcome) => void) | undefined;
 
+  /**
+   * @param value the lock value it starts with.
+   * @param startedAt when its acquisition began (monotonic ms), which orders it in the queues.
+   */
   constructor(
     private readonly settings: WaiterSettings,
     value: string,
+    startedAt = monotonicNow(),
   ) {
     this.value = value;
     this.member = this.memberOf(value);
-    this.startedAt = monotonicNow();
-    this.valueSentAt = this.startedAt;
+    this.startedAt = startedAt;
+    this.valueSentAt = startedAt;
   }
 
   /**
@@ -234,7 +242,7 @@ export class Waiter {
   /** A notice of this waiter's value: the lock handed over, or its turn to take it. */
   private onNotice(node: RedisNode, message: string): void {
     if (message !== this.value) return;
-    if (this.settings.handOffTtlMs > 0) {
+    if (!this.settings.takesLockItself) {
       // Judged when it arrives: a hand-off made while the node's votes do not count (it may
       // have restarted without the keys of valid locks) never counts, not even later.
       if (node.uncountedReason() !== undefined) return;

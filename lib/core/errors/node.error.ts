@@ -36,7 +36,8 @@ export class NodeNotReadyError extends LockError {
 /**
  * A node's votes do not count because its connection is not what was asked for: its database
  * could not be selected (the index is not below the server's `databases` setting), so the
- * connection would lock keys in database 0.
+ * connection would lock keys in database 0; or it does not run this client's scripts (an ACL
+ * without EVALSHA, a renamed EVAL), so a lock it granted could not be released.
  */
 export class NodeMisconfiguredError extends LockError {
   /** The node, as `host:port`. */

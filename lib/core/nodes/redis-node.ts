@@ -414,6 +414,10 @@ export class RedisNode {
     stillWanted: StillWanted,
     now: number,
   ): Promise<Reply> {
+    if (script.command === 'set-if-absent') {
+      const [value, ttlMs] = args as [string, number];
+      return this.send<Reply>(() => this.client.set(keys[0], value, 'PX', ttlMs, 'NX'), now, true);
+    }
     // A late acquire must not land after the release that followed it: no fallback for a hold
     // once its operation was decided.
     return evalWithFallback<Reply>(
@@ -479,6 +483,30 @@ export class RedisNode {
   }
 
   /**
+   * Runs the probe script once per connection. A node that takes SET but refuses this client's
+   * scripts (an ACL without EVALSHA, a renamed EVAL) would grant an acquire's plain first
+   * attempt, and then fail its release, so the key stayed held for its ttl: such a node does
+   * not count, and is reported down with the cause. Its reply comes before that of any vote
+   * sent after it on the connection, so no vote is counted before it is known.
+   */
+  private checkScriptsRun(): void {
+    const connection = this.connection;
+    this.evaluate(PROBE_SCRIPT, [], [], () => true, monotonicNow()).catch((error: unknown) => {
+      const problem = diagnose(error);
+      if (connection !== this.connection || (problem !== 'permission' && problem !== 'command')) {
+        return;
+      }
+      const cause = redactNodeError(error as Error);
+      this.misconfigured = new NodeMisconfiguredError(
+        this.label,
+        `it does not run this client's scripts (${cause.message}), which releases need`,
+        cause,
+      );
+      this.reportDown(this.misconfigured);
+    });
+  }
+
+  /**
    * The subscriber (re)connected, perhaps to a server that restarted while the lock connection
    * has not noticed yet: the node's identity is read again on the lock connection, and its
    * votes and notices do not count until that reply (a connection still open to a server that
@@ -497,6 +525,7 @@ export class RedisNode {
       this.settings.onUp(this.label);
     }
     for (const script of ALL_SCRIPTS) client.script('LOAD', script.source).catch(() => undefined);
+    this.checkScriptsRun();
     // One INFO (server and memory sections among the defaults) tells whether the node
     // restarted and whether it may evict; its reply comes before any vote sent after it.
     const info = client.info();

@@ -15,6 +15,11 @@ export interface LuaScript {
    * meanwhile, so that release did not fail in turn); a node's votes for it may be vetoed.
    */
   readonly takesHold: boolean;
+  /**
+   * Set on the one script that is sent as the single Redis command it stands for, so that the
+   * node runs no Lua at all (`SET_IF_ABSENT`).
+   */
+  readonly command?: 'set-if-absent';
 }
 
 /** Makes a {@link LuaScript} from its name and source. */

@@ -37,6 +37,24 @@ return 0`,
 );
 
 /**
+ * Acquire one free resource: `SET key value NX PX ttl`, sent as that plain command (the node
+ * runs no script), the cheapest acquire there is. It ignores the wait queue, so it is only a
+ * first attempt: a key is free with waiters queued only once its holder's ttl ran out (every
+ * release hands the key to the first waiter), and that is the one moment a newcomer can go
+ * before them. Answers 'OK' on a grant, null when the key is held.
+ *
+ * KEYS[1]: the resource. ARGV[1]: the lock's value. ARGV[2]: ttl in milliseconds.
+ */
+export const SET_IF_ABSENT: LuaScript = Object.freeze({
+  ...script(
+    'set if absent',
+    "return redis.call('set', KEYS[1], ARGV[1], 'NX', 'PX', ARGV[2])",
+    true,
+  ),
+  command: 'set-if-absent',
+});
+
+/**
  * Release: compare-and-delete. Deletes each key that still holds the lock's value, never one
  * that another holder has since taken, and answers how many it deleted.
  *

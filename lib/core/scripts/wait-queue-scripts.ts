@@ -3,8 +3,8 @@ import { RELEASE_CHANNEL_SUFFIX } from './keys.js';
 
 /**
  * Lua shared by the queue scripts: the node's clock (read once, when first needed), the first
- * live waiter of a queue (lapsed entries at its head are dropped on the way), and joining a
- * queue (or renewing one's entry). A waiter's score is its priority, the same on every node
+ * live waiter of a queue (lapsed entries at its head are dropped on the way), joining a
+ * queue (or renewing one's entry), and handing a free key to the first waiter. A waiter's score is its priority, the same on every node
  * (see `NodeClocks`); a waiter that does not know it yet sends '' and is placed by this node's
  * clock, a place it keeps until it sends its priority. Entries lapse `life` ms after their
  * last renewal, so a waiter that crashed or gave up without leaving holds nobody up for longer
@@ -45,6 +45,23 @@ local function enqueue(waiters, deadlines, member, priority, life, now)
     redis.call('pexpire', waiters, life)
     redis.call('pexpire', deadlines, life)
   end
+end
+-- Hands a free key to the first live waiter of its queue: SET to its value with its ttl (a
+-- member is '<ttl>:<inbox>:<value>'), out of the queue, and told on its instance's channel.
+local function hand_off(resource, waiters, deadlines)
+  local first = first_waiter(waiters, deadlines, clock())
+  if not first then return end
+  local colon = string.find(first, ':', 1, true)
+  local ttl = string.sub(first, 1, colon - 1)
+  local inbox_end = string.find(first, ':', colon + 1, true)
+  local next_value = string.sub(first, inbox_end + 1)
+  local channel = resource .. '${RELEASE_CHANNEL_SUFFIX}:' .. string.sub(first, colon + 1, inbox_end - 1)
+  if tonumber(ttl) > 0 then
+    redis.call('set', resource, next_value, 'PX', ttl)
+    redis.call('zrem', waiters, first)
+    redis.call('zrem', deadlines, first)
+  end
+  redis.pcall('publish', channel, next_value)
 end
 `;
 
@@ -111,10 +128,11 @@ return {held, clock()}`,
  * other live waiter is ahead of it in any of their queues; otherwise joins each queue (or
  * renews its entries, keeping its places) and answers how long the resources stay held: the
  * longest PTTL (-1 for a key without expiry), or a reservation's remaining entry life. A
- * waiter of several resources queues with ttl 0: a release only wakes it, since handing it
- * one key at a time would hold some while it waits for others. Every queue orders waiters by
- * the same priority, so the earliest waiter is first in all of its queues, and waiting cannot
- * go round in a circle. Refused, it answers `{held, now}` (the node's clock, Unix ms); granted,
+ * release hands such a waiter each key it frees (the key holds the waiter's value, which
+ * keeps newcomers off it) and wakes it; the waiter takes them all at once. A refused waiter
+ * keeps a key handed to it only while it is first in line for it, and otherwise passes it on:
+ * every queue orders waiters by the same priority, so the earliest waiter is first in all of
+ * its queues, and waiting cannot go round in a circle. Refused, it answers `{held, now}` (the node's clock, Unix ms); granted,
  * 0, or with fencing (`ARGV[6]` is '1'), having incremented each resource's counter,
  * `{0, largest counter}`.
  *
@@ -168,6 +186,20 @@ if ARGV[5] == '1' then
   for i = 1, n do
     enqueue(KEYS[n + i], KEYS[2 * n + i], member, ARGV[4], tonumber(ttl), clock())
   end
+  -- Keys handed to this waiter while it waits for the others: kept (renewed) while it is first
+  -- in line for them, else passed on to the waiter now ahead. Held regardless, two waiters
+  -- could each keep a key the other waits for.
+  for i = 1, n do
+    if redis.call('get', KEYS[i]) == value then
+      local first = first_waiter(KEYS[n + i], KEYS[2 * n + i], clock())
+      if first and first ~= member then
+        redis.call('del', KEYS[i])
+        hand_off(KEYS[i], KEYS[n + i], KEYS[2 * n + i])
+      else
+        redis.call('pexpire', KEYS[i], ttl)
+      end
+    end
+  end
 end
 return {held, clock()}`,
   true,
@@ -177,9 +209,11 @@ return {held, clock()}`,
  * Release with hand-off: compare-and-delete each key, then, for each key left free, hand it to
  * the first live waiter of its queue (SET with that waiter's ttl, and remove it from the
  * queue) and publish that waiter's value on its instance's channel for the key
- * (`<key>:redlock:released:<inbox>`, the inbox read from its member); a waiter queued with
- * ttl 0 is only woken (the key stays free, reserved for it by the queue order). With nobody
- * waiting, nothing is published. Publishing is best effort (`pcall`): an ACL that forbids it
+ * (`<key>:redlock:released:<inbox>`, the inbox read from its member). A waiter that takes
+ * the lock itself (fenced, or several resources) is handed the key all the same, which keeps
+ * newcomers' plain SET NX off it, and takes the lock with its next attempt; one queued with
+ * ttl 0 (by version 0.1) is only woken, the key left free. With nobody waiting, nothing is
+ * published. Publishing is best effort (`pcall`): an ACL that forbids it
  * costs the waiters their notices, never the release. Answers how many keys it deleted.
  *
  * Modes: `release` (a holder lets go), `leave` (a waiter gives up: its entry goes too), `stay`
@@ -198,23 +232,6 @@ export const HAND_OFF_RELEASE_SCRIPT = luaScript(
   'hand-off release',
   `${QUEUE_LUA}local n = #KEYS / 3
 local value, mode = ARGV[1], ARGV[2]
-local function hand_off(resource, waiters, deadlines, has_queue)
-  if not has_queue then return end
-  local first = first_waiter(waiters, deadlines, clock())
-  if not first then return end
-  -- A member is '<ttl>:<inbox>:<value>'.
-  local colon = string.find(first, ':', 1, true)
-  local ttl = string.sub(first, 1, colon - 1)
-  local inbox_end = string.find(first, ':', colon + 1, true)
-  local next_value = string.sub(first, inbox_end + 1)
-  local channel = resource .. '${RELEASE_CHANNEL_SUFFIX}:' .. string.sub(first, colon + 1, inbox_end - 1)
-  if tonumber(ttl) > 0 then
-    redis.call('set', resource, next_value, 'PX', ttl)
-    redis.call('zrem', waiters, first)
-    redis.call('zrem', deadlines, first)
-  end
-  redis.pcall('publish', channel, next_value)
-end
 local deleted = 0
 for i = 1, n do
   local resource, waiters, deadlines = KEYS[i], KEYS[n + i], KEYS[2 * n + i]
@@ -236,8 +253,8 @@ for i = 1, n do
     enqueue(waiters, deadlines, ARGV[4], priority, tonumber(ARGV[6]), clock())
     has_queue = true
   end
-  if free or redis.call('exists', resource) == 0 then
-    hand_off(resource, waiters, deadlines, has_queue)
+  if has_queue and (free or redis.call('exists', resource) == 0) then
+    hand_off(resource, waiters, deadlines)
   end
 end
 return deleted`,
