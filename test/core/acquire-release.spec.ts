@@ -34,7 +34,11 @@ describe('acquire and release on 5 real nodes', () => {
 
   it('takes a free key with one plain SET NX PX per node and runs no script for it', async () => {
     const redlock = make();
-    await redlock.acquire('order:warm', 1_000); // connections ready, probe scripts run
+    // Connections ready and probed; a quorum decides, so wait for the last node too.
+    const warm = await redlock.acquire('order:warm', 10_000);
+    await eventually(async () =>
+      expect(await bed.probe.values('order:warm')).toEqual(Array(5).fill(warm.value)),
+    );
     const [sets, scripts] = [await bed.probe.calls('set'), await bed.probe.calls('evalsha')];
     const lock = await redlock.acquire('order:plain', 10_000);
     await eventually(async () =>

@@ -1,7 +1,10 @@
 import type { LuaScript } from '../scripts/lua-script.js';
 import { RELEASE_SCRIPT } from '../scripts/scripts.js';
 import { queueKeys } from '../scripts/keys.js';
-import { HAND_OFF_RELEASE_SCRIPT } from '../scripts/wait-queue-scripts.js';
+import {
+  HAND_OFF_RELEASE_SCRIPT,
+  RELEASE_WITH_HAND_OFF_SCRIPT,
+} from '../scripts/wait-queue-scripts.js';
 
 /** A script with its keys and arguments, ready to send to every node (internal). */
 export interface ScriptCall {
@@ -23,9 +26,12 @@ export function releaseCall(
   member?: string,
 ): ScriptCall {
   if (!usesQueues) return { script: RELEASE_SCRIPT, keys: resources, args: [value] };
+  if (member === undefined) {
+    return { script: RELEASE_WITH_HAND_OFF_SCRIPT, keys: queueKeys(resources), args: [value] };
+  }
   return {
     script: HAND_OFF_RELEASE_SCRIPT,
     keys: queueKeys(resources),
-    args: member === undefined ? [value, 'release'] : [value, 'leave', member],
+    args: [value, 'leave', member],
   };
 }

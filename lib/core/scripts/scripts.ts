@@ -1,6 +1,7 @@
 import { LUA_GREATER, luaScript as script, type LuaScript } from './lua-script.js';
 import {
   HAND_OFF_RELEASE_SCRIPT,
+  RELEASE_WITH_HAND_OFF_SCRIPT,
   QUEUED_ACQUIRE_SCRIPT,
   QUEUED_MULTI_ACQUIRE_SCRIPT,
 } from './wait-queue-scripts.js';
@@ -208,5 +209,6 @@ export const ALL_SCRIPTS: readonly LuaScript[] = [
   QUEUED_ACQUIRE_SCRIPT,
   QUEUED_MULTI_ACQUIRE_SCRIPT,
   HAND_OFF_RELEASE_SCRIPT,
+  RELEASE_WITH_HAND_OFF_SCRIPT,
   PROBE_SCRIPT,
 ];

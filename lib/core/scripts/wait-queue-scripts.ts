@@ -206,7 +206,41 @@ return {held, clock()}`,
 );
 
 /**
- * Release with hand-off: compare-and-delete each key, then, for each key left free, hand it to
+ * A holder's release: compare-and-delete each key; for each key left free (deleted here, or
+ * lapsed already) that has a wait queue, hand it to the first live waiter as
+ * {@link HAND_OFF_RELEASE_SCRIPT} does. The queue's code is defined only when some key has
+ * one: a release with nobody waiting costs the node a compare-and-delete and one EXISTS per
+ * key. Answers how many keys it deleted.
+ *
+ * KEYS: the n resources, then their waiters, then their waiter deadlines. ARGV[1]: the lock's
+ * value.
+ */
+export const RELEASE_WITH_HAND_OFF_SCRIPT = luaScript(
+  'release',
+  `local n = #KEYS / 3
+local deleted = 0
+local queued
+for i = 1, n do
+  local current = redis.call('get', KEYS[i])
+  if current == ARGV[1] then
+    deleted = deleted + redis.call('del', KEYS[i])
+  end
+  if (current == ARGV[1] or not current) and redis.call('exists', KEYS[n + i]) == 1 then
+    queued = queued or {}
+    queued[#queued + 1] = i
+  end
+end
+if queued then
+${QUEUE_LUA}  for _, i in ipairs(queued) do
+    hand_off(KEYS[i], KEYS[n + i], KEYS[2 * n + i])
+  end
+end
+return deleted`,
+  false,
+);
+
+/**
+ * A waiter's release, with hand-off: compare-and-delete each key, then, for each key left free, hand it to
  * the first live waiter of its queue (SET with that waiter's ttl, and remove it from the
  * queue) and publish that waiter's value on its instance's channel for the key
  * (`<key>:redlock:released:<inbox>`, the inbox read from its member). A waiter that takes
@@ -216,16 +250,14 @@ return {held, clock()}`,
  * published. Publishing is best effort (`pcall`): an ACL that forbids it
  * costs the waiters their notices, never the release. Answers how many keys it deleted.
  *
- * Modes: `release` (a holder lets go), `leave` (a waiter gives up: its entry goes too), `stay`
- * (a waiter drops the partial grants of a failed attempt but keeps its place, under a new
- * member). After a `stay`, each freed key goes to its first waiter, which may be the same
+ * Modes: `leave` (a waiter gives up: its entry goes too), `stay` (a waiter drops the partial
+ * grants of a failed attempt but keeps its place, under a new member). After a `stay`, each freed key goes to its first waiter, which may be the same
  * waiter under its new value: since every node orders waiters by the same priority, the
  * first live waiter gets every free key, and split grants resolve at once instead of
  * blocking each other until they expire.
  *
  * KEYS: the n resources, then their waiters, then their waiter deadlines.
- * ARGV[1]: the lock's value. ARGV[2]: the mode. For `leave` and `stay`, ARGV[3]: the member to
- * remove; for `stay`, ARGV[4]: the member to add, ARGV[5]: its priority ('' keeps the removed
+ * ARGV[1]: the lock's value. ARGV[2]: the mode. ARGV[3]: the member to remove. For `stay`, ARGV[4]: the member to add, ARGV[5]: its priority ('' keeps the removed
  * member's score), ARGV[6]: its life in milliseconds.
  */
 export const HAND_OFF_RELEASE_SCRIPT = luaScript(
@@ -242,7 +274,7 @@ for i = 1, n do
   end
   local has_queue = redis.call('exists', waiters) == 1
   local priority = ARGV[5]
-  if mode ~= 'release' and has_queue then
+  if has_queue then
     if mode == 'stay' and priority == '' then
       priority = redis.call('zscore', waiters, ARGV[3]) or ''
     end
