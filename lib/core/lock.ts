@@ -16,6 +16,8 @@ export interface LockState {
    * yet handed it the key may still list it, and the release removes it.
    */
   queueMember?: string;
+  /** When its acquisition began (monotonic ms): none of its holds was sent before. */
+  acquiringSince?: number;
 }
 
 /** What a lock needs from the engine that issued it (internal). */

@@ -233,6 +233,9 @@ export class Redlock extends EventEmitter<RedlockEvents> {
       keys,
       args,
       (deleted) => deleted === lock.resources.length,
+      false,
+      undefined,
+      state.acquiringSince,
     );
     const held = tally.yes >= this.quorum;
     if (!held && wasHeld) {
@@ -429,13 +432,20 @@ export class Redlock extends EventEmitter<RedlockEvents> {
     isYes: (reply: Reply, index: number) => boolean,
     settleAll = false,
     wanted?: () => boolean,
+    holdsSince?: number,
   ): Promise<Tally<Reply>> {
     return collectVotes({
       nodes: this.nodes,
       quorum: this.quorum,
       timeoutMs: this.options.nodeTimeoutMs,
       send: (node, stillWanted) =>
-        node.run<Reply>(script, keys, args, wanted ? () => stillWanted() && wanted() : stillWanted),
+        node.run<Reply>(
+          script,
+          keys,
+          args,
+          wanted ? () => stillWanted() && wanted() : stillWanted,
+          holdsSince,
+        ),
       isYes,
       settleAll,
       veto: script.takesHold ? (node) => node.uncountedReason() : undefined,

@@ -152,11 +152,11 @@ describe('bad arguments', () => {
   ];
 
   it.each(acquireCases)('acquire with %s', async (_, resources, ttl, options, type, message) => {
-    const before = await probe.calls('evalsha');
+    const before = await probe.lockCommands();
     const attempt = redlock.acquire(resources as never, ttl as never, options as never);
     await expect(attempt).rejects.toThrow(type);
     await expect(attempt).rejects.toThrow(message);
-    expect(await probe.calls('evalsha')).toEqual(before);
+    expect(await probe.lockCommands()).toEqual(before);
   });
 
   it.each([
@@ -166,11 +166,11 @@ describe('bad arguments', () => {
   ])(
     'refuses %s of another resource as a resource name, with InvalidLockKeyError',
     async (_, resources) => {
-      const before = await probe.calls('evalsha');
+      const before = await probe.lockCommands();
       const attempt = redlock.acquire(resources, 1_000);
       await expect(attempt).rejects.toBeInstanceOf(InvalidLockKeyError);
       await expect(attempt).rejects.toThrow(/":redlock:"/);
-      expect(await probe.calls('evalsha')).toEqual(before);
+      expect(await probe.lockCommands()).toEqual(before);
     },
   );
 
@@ -196,14 +196,14 @@ describe('bad arguments', () => {
 
   it('extend, release and using check their arguments before any network call', async () => {
     const lock = await redlock.acquire('args:1', 5_000);
-    const before = await probe.calls('evalsha');
+    const before = await probe.lockCommands();
     await expect(lock.extend(0)).rejects.toThrow(/`ttlMs`/);
     await expect(redlock.extend(lock, NaN)).rejects.toThrow(RangeError);
     await expect(redlock.release({} as never)).rejects.toThrow(/`lock`/);
     await expect(redlock.extend(null as never, 1_000)).rejects.toThrow(TypeError);
     await expect(redlock.using('args:2', 1_000, 'work' as never)).rejects.toThrow(/`routine`/);
     await expect(redlock.using('', 1_000, async () => 1)).rejects.toThrow(/`resources`/);
-    expect(await probe.calls('evalsha')).toEqual(before);
+    expect(await probe.lockCommands()).toEqual(before);
     await lock.release();
   });
 });

@@ -39,6 +39,7 @@ describe('a refused attempt and the node that answers after the decision', () =>
     });
     await expect(slow.acquire('order:1', 5_000)).rejects.toBeInstanceOf(ResourceLockedError);
     // The late node's refusal has arrived by the time the acquire rejects: it was waited for.
+    // The queued attempt that follows the plain one's refusal, and no clean-up release.
     const after = await bed.probe.calls('evalsha');
     expect(after.map((calls, index) => calls - before[index])).toEqual([1, 1, 1]);
     expect(await bed.probe.values('order:1')).toEqual(Array(3).fill(held.value));

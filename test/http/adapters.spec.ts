@@ -124,9 +124,9 @@ describe('the HTTP layer on every adapter it supports (3 real nodes)', () => {
           expect(await probe.values('job:1')).toEqual([null, null, null]),
         );
         await sleep(50);
-        const before = await probe.calls('evalsha');
+        const before = await probe.lockCommands();
         await request(app.getHttpServer()).post('/jobs/free/1').expect(201);
-        expect(await probe.calls('evalsha')).toEqual(before);
+        expect(await probe.lockCommands()).toEqual(before);
       } finally {
         await app.close();
       }

@@ -101,12 +101,12 @@ describe('lockMiddleware in a plain Express app (3 real nodes)', () => {
   });
 
   it('answers 400 when the request lacks a key value, and takes no lock', async () => {
-    const before = await probe.calls('evalsha');
+    const before = await probe.lockCommands();
     const response = await request(server).post('/carts').set('X-Tenant', 't1').send({});
     expect(response.status).toBe(400);
     expect(response.body.reason).toBe('invalid-key');
     expect(response.body.message).toMatch(/<body.cartId> is undefined/);
-    expect(await probe.calls('evalsha')).toEqual(before);
+    expect(await probe.lockCommands()).toEqual(before);
     await request(server).post('/carts').set('X-Tenant', 't1').send({ cartId: 9 }).expect(200);
   });
 

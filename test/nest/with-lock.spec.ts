@@ -196,16 +196,16 @@ describe('@WithLock and RedlockModule on 3 real nodes', () => {
     ['a function', () => 1],
     ['an empty string', ''],
   ])('rejects %s as a key value with InvalidLockKeyError, taking no lock', async (_, value) => {
-    const service = (await boot([RedlockModule.forRoot({ nodes: cluster.urls })])).get(
-      OrdersService,
-    );
-    const before = await probe.calls('evalsha');
+    const app = await boot([RedlockModule.forRoot({ nodes: cluster.urls })]);
+    const service = app.get(OrdersService);
+    await app.get(RedlockService).redlock.health(); // connected and probed
+    const before = await probe.lockCommands();
     const error = await service
       .checkout({ customer: { id: value } }, 'pay')
       .catch((e: unknown) => e);
     expect(error).toBeInstanceOf(InvalidLockKeyError);
     expect((error as InvalidLockKeyError).placeholder).toBe('<dto.customer.id>');
-    expect(await probe.calls('evalsha')).toEqual(before);
+    expect(await probe.lockCommands()).toEqual(before);
   });
 
   it('is reentrant within one async context, and the inner call keeps the outer lock', async () => {

@@ -52,6 +52,16 @@ export class NodeProbe {
     );
   }
 
+  /**
+   * How many lock commands each node has run: scripts (acquires, releases, extensions) and
+   * plain SETs (an acquire's first attempt). A new connection's probe script counts too: let
+   * the engine connect (an operation or `health()`) before taking the first count.
+   */
+  async lockCommands(): Promise<number[]> {
+    const [scripts, sets] = [await this.calls('evalsha'), await this.calls('set')];
+    return scripts.map((count, index) => count + sets[index]);
+  }
+
   /** Empties every reachable node. */
   async flush(): Promise<void> {
     await Promise.all(this.clients.map((client) => client.flushall().catch(() => undefined)));

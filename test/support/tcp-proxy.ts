@@ -9,7 +9,12 @@ export type ProxyMode =
    * A partition: connections stay open and nothing gets through. When it ends, the open
    * connections are reset, as TCP eventually does (bytes are never dropped from a live stream).
    */
-  | { kind: 'blackhole' };
+  | { kind: 'blackhole' }
+  /**
+   * The node's replies are gathered and delivered in one write every `ms`, as a network may
+   * deliver them: the client reads several replies at once.
+   */
+  | { kind: 'batch'; ms: number };
 
 /**
  * A TCP proxy on a loopback port in front of one Redis node, for network faults between one
@@ -74,17 +79,29 @@ export class TcpProxy {
         upstream.destroy();
       });
     }
-    this.pipe(client, upstream);
-    this.pipe(upstream, client);
+    this.pipe(client, upstream, false);
+    this.pipe(upstream, client, true);
   }
 
-  private pipe(from: Socket, to: Socket): void {
+  private pipe(from: Socket, to: Socket, toClient: boolean): void {
     // Chunks leave in order: each waits for the later of its own delay and the chunk before.
     let previous = Promise.resolve();
+    let batch: Buffer[] = [];
     from.on('data', (chunk: Buffer) => {
       const mode = this.mode;
       if (mode.kind === 'blackhole') return;
-      if (mode.kind === 'pass') {
+      if (mode.kind === 'batch' && toClient) {
+        if (batch.length === 0) {
+          setTimeout(() => {
+            const all = Buffer.concat(batch);
+            batch = [];
+            previous = previous.then(() => void (to.destroyed || to.write(all)));
+          }, mode.ms);
+        }
+        batch.push(chunk);
+        return;
+      }
+      if (mode.kind === 'pass' || mode.kind === 'batch') {
         previous = previous.then(() => void (to.destroyed || to.write(chunk)));
         return;
       }

@@ -113,7 +113,7 @@ export async function acquireWithRetries(
       // when the others granted it the lock; from then on, it may also be handed the key.
       joined ||= spot?.join === true;
       nextIsRetry = true;
-      if (outcome instanceof Lock) return granted(outcome, waiter, joined);
+      if (outcome instanceof Lock) return granted(outcome, waiter, joined, startedAt);
       const mayHaveGranted = await outcome.mayHaveGranted;
       mayHold = mayHaveGranted || joined;
       const remainingMs = deadline - monotonicNow();
@@ -150,7 +150,7 @@ export async function acquireWithRetries(
       const handed = woke === 'handed' && handedOver(engine, keys, value, ttlMs, attempt, waiter);
       if (handed) {
         mayHold = false;
-        return granted(handed, waiter, true);
+        return granted(handed, waiter, true, startedAt);
       }
     }
   } catch (error) {
@@ -202,9 +202,19 @@ function handedOver(
   return new Lock(engine.owner, keys, value, attempt, expiresAt);
 }
 
-/** Notes on a lock whose holder waited in the queues the member its release must remove. */
-function granted(lock: Lock, waiter: Waiter | undefined, joined: boolean): Lock {
-  if (joined && waiter) lockState(lock).queueMember = waiter.member;
+/**
+ * Notes on a lock when its acquisition began, and, if its holder waited in the queues, the
+ * member its release must remove.
+ */
+function granted(
+  lock: Lock,
+  waiter: Waiter | undefined,
+  joined: boolean,
+  acquiringSince: number,
+): Lock {
+  const state = lockState(lock);
+  state.acquiringSince = acquiringSince;
+  if (joined && waiter) state.queueMember = waiter.member;
   return lock;
 }
 

@@ -102,14 +102,26 @@ export class RedisNode {
   private probing = false;
   /** Why INFO cannot be read (renamed, denied), while it cannot; warned of once. */
   private infoUnreadable: string | undefined;
-  /** Set while this connection is not what was asked for (its database not selected). */
+  /**
+   * Since when (monotonic ms) every hold for this node has been refused unsent (it stalled or
+   * was not ready); undefined again once one is sent. A lock whose acquisition began after
+   * that has nothing here to release (see `run`).
+   */
+  private holdsUnsentSince: number | undefined;
+  /**
+   * Set while this connection is not what was asked for (its database not selected, or it
+   * refuses this client's scripts): no hold is sent to it.
+   */
   private misconfigured: NodeMisconfiguredError | undefined;
+  /** The probe of a new connection until its answer is read: holds wait for it. */
+  private scriptsCheck: Promise<void> | undefined;
 
   private readonly onClose = () => {
     this.connection++;
     this.unanswered.clear();
     this.restarts.disconnected();
     this.misconfigured = undefined;
+    this.scriptsCheck = undefined;
   };
 
   private constructor(
@@ -236,13 +248,31 @@ export class RedisNode {
    * `NodeNotReadyError` if the connection is down, except while the first connection is still
    * being made: then it waits for it (commands waiting so leave in the order they were given).
    * `stillWanted` is asked before a NOSCRIPT fallback of a script that must not run late.
+   * `holdsSince`, for a release: when the lock's acquisition began (monotonic ms). If no hold
+   * has been sent to this node since before then, the lock has nothing here, and the release
+   * is not sent: a node that stalls or is down is not sent a release for every lock taken
+   * without it.
    */
   run<Reply = number>(
     script: LuaScript,
     keys: readonly string[],
     args: readonly (string | number)[],
     stillWanted: StillWanted,
+    holdsSince?: number,
   ): Promise<Reply> {
+    if (
+      holdsSince !== undefined &&
+      this.holdsUnsentSince !== undefined &&
+      this.holdsUnsentSince <= holdsSince
+    ) {
+      return Promise.reject(
+        new NodeNotReadyError(this.label, 'it was sent none of the lock’s holds (stalled or down)'),
+      );
+    }
+    // A hold the node could not release is not sent.
+    if (script.takesHold && this.misconfigured && this.client.status === 'ready') {
+      return Promise.reject(this.misconfigured);
+    }
     if (this.client.status === 'ready') {
       // A node that keeps its connection open but stopped answering (paused, partitioned) gets
       // no new holds: they would land when nobody wants them. After a longer silence, no
@@ -257,18 +287,26 @@ export class RedisNode {
         ? waitedMs > this.settings.stallAfterMs
         : waitedMs > releaseStallMs(this.settings.stallAfterMs) && !this.unanswered.mayCleanUp();
       if (stalled) {
+        if (script.takesHold) this.holdsUnsentSince ??= now;
         this.probeStalled(now);
         return Promise.reject(
           new NodeNotReadyError(this.label, `no answer for ${Math.round(waitedMs)} ms`),
         );
       }
-      return this.evaluate<Reply>(script, keys, args, stillWanted, now);
+      return this.afterScriptsCheck(
+        script,
+        this.evaluate<Reply>(script, keys, args, stillWanted, now),
+      );
     }
     const firstConnection = this.firstConnection;
-    if (firstConnection === undefined) return Promise.reject(this.notReady());
+    if (firstConnection === undefined) {
+      if (script.takesHold) this.holdsUnsentSince ??= monotonicNow();
+      return Promise.reject(this.notReady());
+    }
+    // Once connected, through the checks above again (the probe of the new connection).
     return firstConnection.then(() => {
       if (this.client.status !== 'ready') throw this.notReady();
-      return this.evaluate<Reply>(script, keys, args, stillWanted, monotonicNow());
+      return this.run<Reply>(script, keys, args, stillWanted, holdsSince);
     });
   }
 
@@ -414,6 +452,7 @@ export class RedisNode {
     stillWanted: StillWanted,
     now: number,
   ): Promise<Reply> {
+    if (script.takesHold) this.holdsUnsentSince = undefined;
     if (script.command === 'set-if-absent') {
       const [value, ttlMs] = args as [string, number];
       return this.send<Reply>(() => this.client.set(keys[0], value, 'PX', ttlMs, 'NX'), now, true);
@@ -483,27 +522,49 @@ export class RedisNode {
   }
 
   /**
+   * A hold's reply, passed on only once the probe of the connection is answered: a node found
+   * to refuse scripts then makes it a failure, so the grant of a node that cannot release it
+   * never counts. (Replies read together reach their handlers in a few promise steps each, the
+   * probe's in more: without the wait, a grant could be counted first.)
+   */
+  private afterScriptsCheck<Reply>(script: LuaScript, reply: Promise<Reply>): Promise<Reply> {
+    const check = script.takesHold ? this.scriptsCheck : undefined;
+    if (check === undefined) return reply;
+    return Promise.all([reply, check]).then(([value]) => {
+      if (this.misconfigured) throw this.misconfigured;
+      return value;
+    });
+  }
+
+  /**
    * Runs the probe script once per connection. A node that takes SET but refuses this client's
    * scripts (an ACL without EVALSHA, a renamed EVAL) would grant an acquire's plain first
-   * attempt, and then fail its release, so the key stayed held for its ttl: such a node does
-   * not count, and is reported down with the cause. Its reply comes before that of any vote
-   * sent after it on the connection, so no vote is counted before it is known.
+   * attempt and then fail its release, so the key stayed held for its ttl: such a node is sent
+   * no more holds, the grants it answered before the probe do not count, and it is reported
+   * down with the cause. (Those grants stay on it for their ttl: its releases fail.)
    */
   private checkScriptsRun(): void {
     const connection = this.connection;
-    this.evaluate(PROBE_SCRIPT, [], [], () => true, monotonicNow()).catch((error: unknown) => {
-      const problem = diagnose(error);
-      if (connection !== this.connection || (problem !== 'permission' && problem !== 'command')) {
-        return;
-      }
-      const cause = redactNodeError(error as Error);
-      this.misconfigured = new NodeMisconfiguredError(
-        this.label,
-        `it does not run this client's scripts (${cause.message}), which releases need`,
-        cause,
-      );
-      this.reportDown(this.misconfigured);
-    });
+    const check: Promise<void> = this.evaluate(PROBE_SCRIPT, [], [], () => true, monotonicNow())
+      .then(
+        () => undefined,
+        (error: unknown) => {
+          const problem = diagnose(error);
+          if (connection !== this.connection) return;
+          if (problem !== 'permission' && problem !== 'command') return;
+          const cause = redactNodeError(error as Error);
+          this.misconfigured = new NodeMisconfiguredError(
+            this.label,
+            `it does not run this client's scripts (${cause.message}), which releases need`,
+            cause,
+          );
+          this.reportDown(this.misconfigured);
+        },
+      )
+      .finally(() => {
+        if (this.scriptsCheck === check) this.scriptsCheck = undefined;
+      });
+    this.scriptsCheck = check;
   }
 
   /**
