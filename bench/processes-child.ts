@@ -8,7 +8,8 @@ import { sequentialLoop, warmUp } from './scenarios.js';
 
 /** Messages to the parent. */
 export type ProcessesChildMessage =
-  { type: 'ready' } | { type: 'done'; samples: number[]; errors: number; elapsedMs: number };
+  | { type: 'ready' }
+  | { type: 'done'; samples: number[]; errors: number; elapsedMs: number; cpuUsec: number };
 
 const [library, urls, durationMs] = process.argv.slice(2);
 const send = (message: ProcessesChildMessage) => process.send!(message);
@@ -17,11 +18,14 @@ const client = contenderNamed(library).create(urls.split(','), {
   retryDelayMs: 0,
   retryJitterMs: 0,
 });
-await warmUp(client);
+// A fresh process: warm, as a service instance that has been running is.
+await warmUp(client, 1_000);
 const go = new Promise<void>((resolve) => process.once('message', () => resolve()));
 send({ type: 'ready' });
 await go;
+const cpuBefore = process.cpuUsage();
 const result = await sequentialLoop(client, `p${process.pid}`, Number(durationMs));
-send({ type: 'done', ...result });
+const cpu = process.cpuUsage(cpuBefore);
+send({ type: 'done', ...result, cpuUsec: cpu.user + cpu.system });
 await client.close();
 process.disconnect();

@@ -49,9 +49,11 @@ export async function processes(
     const samples = done.flatMap((result) => result.samples);
     const elapsedMs = Math.max(...done.map((result) => result.elapsedMs));
     const errors = done.reduce((sum, result) => sum + result.errors, 0);
+    const cpuUsec = done.reduce((sum, result) => sum + result.cpuUsec, 0);
     return {
       ...measurementOf(scenario, contender.name, samples, elapsedMs, errors),
       nodeCost: await cost.done(samples.length),
+      clientCpuUsecPerOp: cpuUsec / samples.length,
     };
   } finally {
     for (const child of children) child.kill('SIGKILL');

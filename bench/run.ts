@@ -124,6 +124,7 @@ function printTable(results: Measurement[]): void {
     'attempts/grant': m.attemptsPerGrant?.toFixed(2) ?? '',
     stalled: m.stalledAfterMs === undefined ? '' : `after ${Math.round(m.stalledAfterMs)} ms`,
     'node CPU µs/op': m.nodeCost?.cpuUsecPerOp.toFixed(1) ?? '',
+    'client CPU µs/op': m.clientCpuUsecPerOp?.toFixed(1) ?? '',
     'node script µs/op': m.nodeCost?.scriptUsecPerOp.toFixed(1) ?? '',
   }));
   console.table(rows);
@@ -158,15 +159,16 @@ function markdownReport(
       'runs against the same local redis-server nodes in the same run. Latency is one ' +
       'acquire+release, except under contention, where it is the wait for the lock.',
     '',
-    '| scenario | library | ops/s | p50 ms | p99 ms | errors | lost updates | attempts/grant | stalled | node CPU µs/op | node commands/op |',
-    '| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | --- | ---: | --- |',
+    '| scenario | library | ops/s | p50 ms | p99 ms | errors | lost updates | attempts/grant | stalled | node CPU µs/op | node commands/op | client CPU µs/op |',
+    '| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | --- | ---: | --- | ---: |',
     ...results.map(
       (m) =>
         `| ${m.scenario} | ${m.library} | ${Math.round(m.opsPerSec)} | ${m.latencyMs.p50.toFixed(2)} | ` +
         `${m.latencyMs.p99.toFixed(2)} | ${m.errors} | ${m.lostUpdates ?? ''} | ` +
         `${m.attemptsPerGrant?.toFixed(2) ?? ''} | ` +
         `${m.stalledAfterMs === undefined ? '' : `after ${Math.round(m.stalledAfterMs)} ms`} | ` +
-        `${m.nodeCost?.cpuUsecPerOp.toFixed(1) ?? ''} | ${m.nodeCost ? describeCommands(m.nodeCost.commandsPerOp) : ''} |`,
+        `${m.nodeCost?.cpuUsecPerOp.toFixed(1) ?? ''} | ${m.nodeCost ? describeCommands(m.nodeCost.commandsPerOp) : ''} | ` +
+        `${m.clientCpuUsecPerOp?.toFixed(1) ?? ''} |`,
     ),
     '',
     '| target | median | range over the rounds | wanted | result |',

@@ -21,6 +21,8 @@ export interface Measurement {
   attemptsPerGrant?: number;
   /** Loops only: what the nodes spent per acquire+release. */
   nodeCost?: NodeCost;
+  /** The client processes' CPU (user + system) per operation, in µs, where measured. */
+  clientCpuUsecPerOp?: number;
 }
 
 const NO_RETRY: RetrySettings = { retryCount: 0, retryDelayMs: 0, retryJitterMs: 0 };
@@ -45,10 +47,17 @@ export function measurementOf(
   };
 }
 
-/** A first few rounds, so that connections are up and scripts are loaded before timing. */
-export async function warmUp(client: LockClient): Promise<void> {
+/**
+ * A first few rounds, so that connections are up and scripts are loaded before timing; with
+ * `forMs`, rounds for that long, so that a fresh process runs its code compiled, as a service
+ * that has been up a while does (50 rounds leave most of it to the interpreter).
+ */
+export async function warmUp(client: LockClient, forMs = 0): Promise<void> {
   const prefix = `warm:${Math.random().toString(36).slice(2)}`;
-  for (let i = 0; i < 50; i++) await client.release(await client.acquire(`${prefix}:${i}`, TTL_MS));
+  const end = performance.now() + forMs;
+  for (let i = 0; i < 50 || performance.now() < end; i++) {
+    await client.release(await client.acquire(`${prefix}:${i % 64}`, TTL_MS));
+  }
 }
 
 /**

@@ -27,15 +27,25 @@ export interface LockOwner {
 }
 
 /**
- * Locks' state and owners, kept off the class so that its declaration shows no private fields
- * (`#private` in a `.d.ts` breaks consumers that compile for old targets).
+ * Where a lock keeps its state and owner: a hidden (non-enumerable) property under a symbol, so
+ * that the class's declaration shows no private fields (`#private` in a `.d.ts` breaks
+ * consumers that compile for old targets), and no WeakMap entry is made per lock (the
+ * uncontended path makes one lock per operation).
  */
-const states = new WeakMap<Lock, LockState>();
-const owners = new WeakMap<Lock, LockOwner>();
+const INTERNALS = Symbol('lock internals');
+
+interface LockInternals {
+  readonly owner: LockOwner;
+  readonly state: LockState;
+}
+
+function internalsOf(lock: Lock): LockInternals {
+  return (lock as unknown as { [INTERNALS]: LockInternals })[INTERNALS];
+}
 
 /** Internal access to a lock's mutable state, for the engine only (not exported publicly). */
 export function lockState(lock: Lock): LockState {
-  return states.get(lock)!;
+  return internalsOf(lock).state;
 }
 
 /**
@@ -77,8 +87,8 @@ export class Lock {
     this.value = value;
     this.attempts = attempts;
     this.fencingToken = fencingToken;
-    owners.set(this, owner);
-    states.set(this, { expiresAt, status: 'held' });
+    const internals: LockInternals = { owner, state: { expiresAt, status: 'held' } };
+    Object.defineProperty(this, INTERNALS, { value: internals });
   }
 
   /**
@@ -97,7 +107,7 @@ export class Lock {
    * not hide your own error): resolves to whether a quorum still held it.
    */
   release(): Promise<boolean> {
-    return owners.get(this)!.release(this);
+    return internalsOf(this).owner.release(this);
   }
 
   /**
@@ -105,6 +115,6 @@ export class Lock {
    * with its new validity. Rejects with `LockLostError` if it had expired or is gone.
    */
   extend(ttlMs: number): Promise<Lock> {
-    return owners.get(this)!.extend(this, ttlMs);
+    return internalsOf(this).owner.extend(this, ttlMs);
   }
 }

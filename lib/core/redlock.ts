@@ -14,6 +14,7 @@ import {
   RedisNode,
   type RedisNodeSpec,
   assertDistinctNodes,
+  VoteDeadlines,
 } from './nodes/index.js';
 import { fencingCounterKey, EXTEND_SCRIPT, type LuaScript } from './scripts/index.js';
 import { assertTtl, toResourceList, monotonicNow, validUntil } from './util/index.js';
@@ -98,6 +99,8 @@ export class Redlock extends EventEmitter<RedlockEvents> {
   /** Acquisitions under way; `quit()` lets them clean up before closing the connections. */
   private readonly pending = new Set<Promise<unknown>>();
   private closed: Promise<void> | undefined;
+  /** The deadlines of the votes under way, on one timer. */
+  private readonly deadlines = new VoteDeadlines();
 
   /**
    * @param nodes the independent Redis nodes (URLs, ioredis options, or ioredis instances).
@@ -416,6 +419,7 @@ export class Redlock extends EventEmitter<RedlockEvents> {
         ...this.pending,
       ]);
       await Promise.allSettled(this.nodes.map((node) => node.close()));
+      this.deadlines.stop();
     })();
     return this.closed;
   }
@@ -450,6 +454,7 @@ export class Redlock extends EventEmitter<RedlockEvents> {
       settleAll,
       veto: script.takesHold ? (node) => node.uncountedReason() : undefined,
       onFailure: (error, node) => this.emitNodeError(error, node.label),
+      deadlines: this.deadlines,
     });
   }
 

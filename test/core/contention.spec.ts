@@ -448,6 +448,28 @@ describe('contention: wait queues, hand-off and wake-up (3 nodes)', () => {
     await lock.release();
   });
 
+  it('sends a key its instance waited for lately straight to the queue, with no plain SET', async () => {
+    const holderClient = make();
+    const waiterClient = make(NOTICE_ONLY);
+    const first = await holderClient.acquire('c:18', 10_000);
+    const waiting = waiterClient.acquire('c:18', WAITER_TTL_MS);
+    await untilQueued('c:18', 1);
+    await untilSubscribed(handOffChannels('c:18'));
+    await first.release();
+    await (await waiting).release();
+    const held = await holderClient.acquire('c:18', 10_000);
+    await untilHeldEverywhere('c:18', held.value);
+    const [sets, scripts] = [await bed.probe.calls('set'), await bed.probe.calls('evalsha')];
+    const refused = waiterClient.acquire('c:18', 10_000, { retryCount: 0 });
+    await expect(refused).rejects.toMatchObject({ code: 'RESOURCE_LOCKED' });
+    const scriptsRun = await scriptsSince(scripts);
+    // One queued acquire per node, whose own SET NX is the only SET: no plain SET before it.
+    const setsRun = (await bed.probe.calls('set')).map((count, index) => count - sets[index]);
+    expect(scriptsRun).toEqual([1, 1, 1]);
+    expect(setsRun).toEqual([1, 1, 1]);
+    await held.release();
+  });
+
   // Churning clients take the key with a plain SET NX PX first, which skips the queue: a key
   // left free for a waiter that takes the lock itself would go to them instead, again and again.
   it.each([

@@ -15,6 +15,7 @@ import {
 } from '../../lib/index.js';
 import { eventually } from '../support/eventually.js';
 import { freePort, RedisServer } from '../support/redis-nodes.js';
+import { createNoScriptsUser } from '../support/acl-users.js';
 
 /**
  * The Redis set-ups people run, each on a real redis-server configured so: a password, ACL
@@ -211,18 +212,7 @@ describe('real Redis deployments: causes, advice, and what still works', () => {
     });
 
     it('without EVALSHA: NOPERM, and health says the node cannot lock', async () => {
-      await admin.call(
-        'ACL',
-        'SETUSER',
-        'noscripts',
-        'on',
-        '>pw',
-        '~*',
-        '&*',
-        '+@all',
-        '-evalsha',
-        '-eval',
-      );
+      await createNoScriptsUser(admin);
       const redlock = make([user('noscripts')]);
       const error = await acquireError(redlock);
       expect(error.message).toMatch(/NOPERM/);

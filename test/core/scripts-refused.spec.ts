@@ -3,6 +3,7 @@ import { Redis } from 'ioredis';
 import { Redlock } from '../../lib/index.js';
 import { RedisServer } from '../support/redis-nodes.js';
 import { TcpProxy } from '../support/tcp-proxy.js';
+import { createNoScriptsUser } from '../support/acl-users.js';
 
 /**
  * Nodes that take SET but refuse this client's scripts (an ACL without EVALSHA and EVAL): the
@@ -26,18 +27,7 @@ describe('a node that takes SET but refuses scripts', () => {
       servers.push(server);
       const admin = new Redis(server.port, '127.0.0.1');
       admins.push(admin);
-      await admin.call(
-        'ACL',
-        'SETUSER',
-        'noscripts',
-        'on',
-        '>pw',
-        '~*',
-        '&*',
-        '+@all',
-        '-evalsha',
-        '-eval',
-      );
+      await createNoScriptsUser(admin);
     }
   });
   afterAll(async () => {

@@ -5,6 +5,7 @@
 export { RedisNode, connectionOptionsOf, type RedisNodeSpec } from './redis-node.js';
 export { parseRedisUrl } from './redis-url.js';
 export { collectVotes, type Ballot, type Tally } from './quorum.js';
+export { VoteDeadlines } from './vote-deadlines.js';
 export { assertDistinctNodes } from './distinct-nodes.js';
 export { diagnose, adviceFor, describeWithAdvice, type NodeProblem } from './node-diagnosis.js';
 export { hashSlot } from './hash-slot.js';

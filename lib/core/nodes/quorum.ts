@@ -1,6 +1,7 @@
 import { NodeTimeoutError, type NodeFailure } from '../errors/index.js';
 import { monotonicNow } from '../util/clock.js';
 import type { RedisNode, StillWanted } from './redis-node.js';
+import type { VoteDeadlines } from './vote-deadlines.js';
 
 /** What the nodes that had not answered when a vote was decided did afterwards. */
 export interface LateVotes {
@@ -53,6 +54,11 @@ export interface Ballot<Reply> {
   readonly veto?: (node: RedisNode) => Error | undefined;
   /** Every node failure, including those that arrive after the decision. */
   readonly onFailure: (error: Error, node: RedisNode) => void;
+  /**
+   * The engine's shared deadline timer, for votes that all wait the same `timeoutMs`; without
+   * it, the vote sets a timer of its own.
+   */
+  readonly deadlines?: VoteDeadlines;
 }
 
 /**
@@ -106,13 +112,13 @@ export function collectVotes<Reply>(ballot: Ballot<Reply>): Promise<Tally<Reply>
 
     const decide = () => {
       open = false;
-      clearTimeout(timer);
+      cancelTimeout();
       resolve({ yes, no, replies, failures, late });
     };
     const decideIfKnown = () => {
       if (yes >= quorum || no + failures.length > maxAgainst || pending === 0) decide();
     };
-    const timer = setTimeout(() => {
+    const timedOut = () => {
       if (!open) return;
       nodes.forEach((node, index) => {
         if (!answered[index]) {
@@ -123,7 +129,15 @@ export function collectVotes<Reply>(ballot: Ballot<Reply>): Promise<Tally<Reply>
         }
       });
       decide();
-    }, ballot.timeoutMs);
+    };
+    let cancelTimeout: () => void;
+    if (ballot.deadlines) {
+      const deadline = ballot.deadlines.add(startedAt + ballot.timeoutMs, timedOut);
+      cancelTimeout = () => (deadline.expire = undefined);
+    } else {
+      const timer = setTimeout(timedOut, ballot.timeoutMs);
+      cancelTimeout = () => clearTimeout(timer);
+    }
 
     nodes.forEach((node, index) => {
       let sent: Promise<Reply>;
