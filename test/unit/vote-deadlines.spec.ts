@@ -12,7 +12,7 @@ describe('VoteDeadlines: one timer for the deadlines of many votes', () => {
     deadlines.add(start + 20, () => expired.push('a'));
     const cleared = deadlines.add(start + 25, () => expired.push('b'));
     deadlines.add(start + 30, () => expired.push('c'));
-    cleared.expire = undefined;
+    deadlines.cancel(cleared);
     await sleep(10);
     expect(expired).toEqual([]);
     await sleep(50);

@@ -14,7 +14,7 @@ import { newLockValue } from './lock-value.js';
 import type { RedisNode } from '../nodes/redis-node.js';
 import { releaseCall, type ScriptCall } from './release-call.js';
 import { sleep } from '../util/sleep.js';
-import { inboxChannel, queueKeys } from '../scripts/keys.js';
+import { queueKeys } from '../scripts/keys.js';
 import { HAND_OFF_RELEASE_SCRIPT } from '../scripts/wait-queue-scripts.js';
 import { Waiter } from './waiter.js';
 
@@ -66,11 +66,9 @@ export async function acquireWithRetries(
   let value = newLockValue();
   /**
    * Whether the next attempt is the plain first one: one free key (the common case) takes a
-   * plain SET NX PX and no queue bookkeeping. Refused, the queued attempt follows at once. A
-   * key this instance waited for lately is likely held: it goes straight to the queue.
+   * plain SET NX PX and no queue bookkeeping. Refused, the queued attempt follows at once.
    */
-  let setIfAbsent =
-    engine.usesQueues && keys.length === 1 && !fencing && !waitedForLately(engine, keys[0]);
+  let setIfAbsent = engine.usesQueues && keys.length === 1 && !fencing;
   let waiter: Waiter | undefined;
   const deadline = startedAt + settings.waitMs;
   const signals = [settings.signal, engine.closing];
@@ -161,15 +159,6 @@ export async function acquireWithRetries(
   } finally {
     waiter?.stop();
   }
-}
-
-/**
- * Whether a waiter of this instance waited for `resource` lately: its release channel is still
- * subscribed (for about a second after the last waiter is done).
- */
-function waitedForLately(engine: AcquisitionContext, resource: string): boolean {
-  const node = engine.nodes[0];
-  return node.notices?.isSubscribed(inboxChannel(node.keyPrefix, resource, engine.inbox)) === true;
 }
 
 /** The waiter of an acquisition that has to wait, or at least look at the queues. */

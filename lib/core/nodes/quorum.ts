@@ -132,8 +132,9 @@ export function collectVotes<Reply>(ballot: Ballot<Reply>): Promise<Tally<Reply>
     };
     let cancelTimeout: () => void;
     if (ballot.deadlines) {
-      const deadline = ballot.deadlines.add(startedAt + ballot.timeoutMs, timedOut);
-      cancelTimeout = () => (deadline.expire = undefined);
+      const deadlines = ballot.deadlines;
+      const deadline = deadlines.add(startedAt + ballot.timeoutMs, timedOut);
+      cancelTimeout = () => deadlines.cancel(deadline);
     } else {
       const timer = setTimeout(timedOut, ballot.timeoutMs);
       cancelTimeout = () => clearTimeout(timer);

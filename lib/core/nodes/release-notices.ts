@@ -92,14 +92,6 @@ export class ReleaseNotices {
     };
   }
 
-  /**
-   * Whether `channel` is subscribed (or being subscribed): a waiter of this instance waited on
-   * it within about the last second.
-   */
-  isSubscribed(channel: string): boolean {
-    return this.subscribed.has(channel);
-  }
-
   /** When the last notice on `channel` arrived (monotonic ms), or `undefined`. */
   lastNoticeAt(channel: string): number | undefined {
     return this.lastNotices.get(channel);

@@ -69,5 +69,9 @@ export function waiterMember(value: string, handOffTtlMs: number, inbox: string)
  * their waiter deadlines.
  */
 export function queueKeys(resources: readonly string[]): string[] {
+  if (resources.length === 1) {
+    const [resource] = resources;
+    return [resource, waitersKey(resource), waiterDeadlinesKey(resource)];
+  }
   return [...resources, ...resources.map(waitersKey), ...resources.map(waiterDeadlinesKey)];
 }

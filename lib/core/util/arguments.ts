@@ -17,33 +17,49 @@ export const MAX_RESOURCE_BYTES = 1024;
 
 /** `resources` as a non-empty list of distinct, non-empty strings of at most 1024 bytes. */
 export function toResourceList(resources: unknown): readonly string[] {
-  const list = typeof resources === 'string' ? [resources] : resources;
-  if (!Array.isArray(list)) {
+  // One resource, the common case: no copy, no set.
+  if (typeof resources === 'string') {
+    assertResource(resources, '`resources`');
+    return Object.freeze([resources]);
+  }
+  if (!Array.isArray(resources)) {
     throw new TypeError(
       `Expected \`resources\` to be a string or an array of strings, got ${typeOf(resources)}`,
     );
   }
-  if (list.length === 0) {
+  if (resources.length === 0) {
     throw new RangeError('Expected `resources` to name at least one resource, got an empty array');
   }
-  list.forEach((resource: unknown, index: number) => {
-    const name = typeof resources === 'string' ? '`resources`' : `\`resources[${index}]\``;
-    if (typeof resource !== 'string') {
-      throw new TypeError(`Expected ${name} to be a string, got ${typeOf(resource)}`);
-    }
-    if (resource.length === 0) {
-      throw new RangeError(`Expected ${name} to be a non-empty string`);
-    }
-    if (resource.includes(RESERVED_NAMESPACE)) throw InvalidLockKeyError.reserved(resource, name);
-    if (LONE_SURROGATE.test(resource)) throw InvalidLockKeyError.malformed(resource, name);
-    const bytes = Buffer.byteLength(resource, 'utf8');
-    if (bytes > MAX_RESOURCE_BYTES) {
-      throw new RangeError(
-        `Expected ${name} to be at most ${MAX_RESOURCE_BYTES} bytes, got ${bytes} bytes`,
-      );
-    }
-  });
-  return Object.freeze([...new Set(list as string[])]);
+  resources.forEach((resource: unknown, index: number) =>
+    assertResource(resource, `\`resources[${index}]\``),
+  );
+  return Object.freeze([...new Set(resources as string[])]);
+}
+
+/** Checks one resource name; `name` is how the argument is called in the error. */
+function assertResource(resource: unknown, name: string): asserts resource is string {
+  if (typeof resource !== 'string') {
+    throw new TypeError(`Expected ${name} to be a string, got ${typeOf(resource)}`);
+  }
+  if (resource.length === 0) {
+    throw new RangeError(`Expected ${name} to be a non-empty string`);
+  }
+  if (resource.includes(RESERVED_NAMESPACE)) throw InvalidLockKeyError.reserved(resource, name);
+  if (!isWellFormed(resource)) throw InvalidLockKeyError.malformed(resource, name);
+  // A UTF-16 code unit is at most 3 bytes of UTF-8: short names need no count.
+  if (resource.length * 3 <= MAX_RESOURCE_BYTES) return;
+  const bytes = Buffer.byteLength(resource, 'utf8');
+  if (bytes > MAX_RESOURCE_BYTES) {
+    throw new RangeError(
+      `Expected ${name} to be at most ${MAX_RESOURCE_BYTES} bytes, got ${bytes} bytes`,
+    );
+  }
+}
+
+/** Whether `text` has no lone surrogate (`String.prototype.isWellFormed` where there is one). */
+function isWellFormed(text: string): boolean {
+  const native = (text as { isWellFormed?: () => boolean }).isWellFormed;
+  return native ? native.call(text) : !LONE_SURROGATE.test(text);
 }
 
 /**
