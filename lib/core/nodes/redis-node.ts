@@ -113,7 +113,7 @@ export class RedisNode {
    * refuses this client's scripts): no hold is sent to it.
    */
   private misconfigured: NodeMisconfiguredError | undefined;
-  /** The probe of a new connection until its answer is read: holds wait for it. */
+  /** The probe of a new connection until its answer is read: replies to holds wait for it. */
   private scriptsCheck: Promise<void> | undefined;
 
   private readonly onClose = () => {
