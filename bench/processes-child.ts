@@ -12,14 +12,19 @@ export type ProcessesChildMessage =
   | { type: 'done'; samples: number[]; errors: number; elapsedMs: number; cpuUsec: number };
 
 const [library, urls, durationMs] = process.argv.slice(2);
+/** CPU time each process spends warming up: every library is at its steady speed after it. */
+const WARM_UP_CPU_MS = 2_000;
 const send = (message: ProcessesChildMessage) => process.send!(message);
 const client = contenderNamed(library).create(urls.split(','), {
   retryCount: 0,
   retryDelayMs: 0,
   retryJitterMs: 0,
 });
-// A fresh process: warm, as a service instance that has been running is.
-await warmUp(client, 1_000);
+// A fresh process: warm, as a service instance that has been running is. Each library's first
+// seconds run partly interpreted; under 4 processes on few cores, one wall-clock second gave
+// each process a third of a second of CPU, and larger code was still being optimized when the
+// clock started.
+await warmUp(client, WARM_UP_CPU_MS);
 const go = new Promise<void>((resolve) => process.once('message', () => resolve()));
 send({ type: 'ready' });
 await go;
