@@ -41,5 +41,23 @@ export async function moveStock(from: string, to: string, move: () => Promise<vo
 }
 // #endregion
 
+// #region read-write
+/** A document editor: many may read a document at once; a save excludes them all. */
+export async function loadDocument(id: string, load: (signal: AbortSignal) => Promise<string>) {
+  return redlock.usingRead(`doc:${id}`, 5_000, (signal) => load(signal));
+}
+
+export async function saveDocument(
+  id: string,
+  save: (signal: AbortSignal, fencingToken: bigint) => Promise<void>,
+) {
+  await redlock.usingWrite(`doc:${id}`, 5_000, (signal, lock) => save(signal, lock.fencingToken!), {
+    fencing: true,
+    retryCount: -1,
+    waitMs: 2_000,
+  });
+}
+// #endregion
+
 /** Closes the example's connections. */
 export const shutdown = () => redlock.quit();

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { readFileSync } from 'node:fs';
 import { RedisCluster } from './support/redis-nodes.js';
+import { eventually } from './support/eventually.js';
 
 type Example = typeof import('../examples/quick-start.js');
 
@@ -40,6 +41,7 @@ describe('the README examples', () => {
     expect([...found.keys()]).toEqual([
       'quick-start',
       'acquire-release',
+      'read-write',
       'nest-module',
       'express',
       'express-abort',
@@ -112,6 +114,31 @@ describe('the README examples', () => {
     expect(outcomes.sort()).toEqual(['sent', 'skipped']);
     expect(sends).toBe(1);
     await expect(example.sendInvoiceOnce('42', send)).resolves.toBe('sent');
+  });
+
+  it('read-write: loads share a document, a save waits for them and excludes them', async () => {
+    const log: string[] = [];
+    const reading = (name: string, ms: number) => async () => {
+      log.push(`${name} start`);
+      await new Promise((resolve) => setTimeout(resolve, ms));
+      log.push(`${name} end`);
+      return name;
+    };
+    const first = example.loadDocument('1', reading('load1', 300));
+    const second = example.loadDocument('1', reading('load2', 300));
+    // Both loads are under way at once: reads share.
+    await eventually(() => expect(log).toEqual(['load1 start', 'load2 start']));
+    let token = 0n;
+    const save = example.saveDocument('1', async (_signal, fencingToken) => {
+      log.push('save');
+      token = fencingToken;
+    });
+    expect(await Promise.all([first, second])).toEqual(['load1', 'load2']);
+    await save;
+    // The save waited for both loads to end.
+    expect(log.slice(2).sort()).toEqual(['load1 end', 'load2 end', 'save'].sort());
+    expect(log[4]).toBe('save');
+    expect(token).toBeGreaterThan(0n);
   });
 
   it('acquire-release: two moves on the same warehouses run one after the other', async () => {

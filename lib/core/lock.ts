@@ -1,5 +1,6 @@
 import { monotonicNow } from './util/clock.js';
 import type { LockLostError } from './errors/index.js';
+import { READER_VALUE_PREFIX } from './scripts/keys.js';
 
 /** Where a lock stands, as the engine tracks it (internal). */
 export interface LockState {
@@ -89,6 +90,14 @@ export class Lock {
     this.fencingToken = fencingToken;
     const internals: LockInternals = { owner, state: { expiresAt, status: 'held' } };
     Object.defineProperty(this, INTERNALS, { value: internals });
+  }
+
+  /**
+   * `'read'` for a read lock (`acquireRead()`: shared with other readers), `'write'` for every
+   * other lock (exclusive).
+   */
+  get mode(): 'read' | 'write' {
+    return this.value.startsWith(READER_VALUE_PREFIX) ? 'read' : 'write';
   }
 
   /**

@@ -2,6 +2,7 @@ import { EventEmitter, setMaxListeners } from 'node:events';
 import {
   acquireWithRetries,
   type AcquisitionContext,
+  isReaderValue,
   newLockValue,
   NodeClocks,
   releaseCall,
@@ -16,7 +17,13 @@ import {
   assertDistinctNodes,
   VoteDeadlines,
 } from './nodes/index.js';
-import { fencingCounterKey, EXTEND_SCRIPT, type LuaScript } from './scripts/index.js';
+import {
+  fencingCounterKey,
+  EXTEND_SCRIPT,
+  READ_EXTEND_SCRIPT,
+  readKeys,
+  type LuaScript,
+} from './scripts/index.js';
 import { assertTtl, toResourceList, monotonicNow, validUntil } from './util/index.js';
 import {
   CrossSlotError,
@@ -171,19 +178,48 @@ export class Redlock extends EventEmitter<RedlockEvents> {
     return this.acquireChecked(resources, ttlMs, options, ACQUIRE_OPTION_KEYS);
   }
 
+  /**
+   * Acquires a read lock on `resource`: shared with other readers, exclusive of writers (a
+   * writer is any other lock on the resource: `acquireWrite()`, or `acquire()`). Waiters are
+   * served in arrival order, so a waiting writer is not overtaken by readers that come after
+   * it; readers that wait together behind a writer are let in together. A read lock has no
+   * fencing token (`fencing: true` is refused; the instance's default is ignored). Needs
+   * standalone nodes (not a Redis Cluster node).
+   * @throws {ResourceLockedError} a writer holds or waits ahead, and the retries ran out.
+   * @throws {QuorumUnavailableError} too few nodes answered.
+   */
+  acquireRead(resource: string, ttlMs: number, options?: AcquireOptions): Promise<Lock> {
+    return this.acquireChecked(resource, ttlMs, options, ACQUIRE_OPTION_KEYS, true);
+  }
+
+  /**
+   * Acquires a write lock on `resources`: the same exclusive lock as {@link acquire}, named for
+   * code that also takes read locks. Its fencing tokens (`fencing: true`) are the resource's
+   * mutex tokens.
+   */
+  acquireWrite(
+    resources: string | readonly string[],
+    ttlMs: number,
+    options?: AcquireOptions,
+  ): Promise<Lock> {
+    return this.acquireChecked(resources, ttlMs, options, ACQUIRE_OPTION_KEYS);
+  }
+
   private async acquireChecked(
     resources: string | readonly string[],
     ttlMs: number,
     options: UsingOptions | undefined,
     knownOptions: readonly string[],
+    reads = false,
   ): Promise<Lock> {
+    if (reads) this.assertReadable(resources, options);
     const keys = toResourceList(resources);
     assertTtl('ttlMs', ttlMs);
     assertAcquireOptions(options, knownOptions);
     this.assertOpen();
-    const { retryCount, retryDelayMs, retryJitterMs, waitMs, fencing } = options
-      ? { ...this.options, ...withoutUndefined(options) }
-      : this.options;
+    const merged = options ? { ...this.options, ...withoutUndefined(options) } : this.options;
+    const { retryCount, retryDelayMs, retryJitterMs, waitMs } = merged;
+    const fencing = merged.fencing && !reads;
     this.assertOneSlot(fencing ? [...keys, ...keys.map(fencingCounterKey)] : keys, fencing);
     const signal = options?.signal;
     signal?.throwIfAborted();
@@ -194,6 +230,7 @@ export class Redlock extends EventEmitter<RedlockEvents> {
       retryJitterMs,
       waitMs,
       fencing,
+      reads,
       signal,
     });
     this.pending.add(acquisition);
@@ -282,9 +319,10 @@ export class Redlock extends EventEmitter<RedlockEvents> {
     const startedAt = monotonicNow();
     // The extension re-creates missing keys: a late resend of it (the NOSCRIPT fallback) must
     // not land after a release, so it is sent only while the lock is still held.
+    const reads = isReaderValue(lock.value);
     const tally = await this.vote(
-      EXTEND_SCRIPT,
-      lock.resources,
+      reads ? READ_EXTEND_SCRIPT : EXTEND_SCRIPT,
+      reads ? readKeys(lock.resources[0]) : lock.resources,
       [lock.value, ttlMs],
       (r) => r === 1,
       false,
@@ -346,10 +384,46 @@ export class Redlock extends EventEmitter<RedlockEvents> {
     routine: (signal: AbortSignal, lock: Lock) => Promise<T>,
     options?: UsingOptions,
   ): Promise<T> {
-    if (typeof routine !== 'function') {
-      throw new TypeError(`Expected \`routine\` to be a function, got ${typeof routine}`);
-    }
+    assertRoutine(routine);
     const lock = await this.acquireChecked(resources, ttlMs, options, USING_OPTION_KEYS);
+    return this.runHolding(lock, ttlMs, routine, options);
+  }
+
+  /**
+   * {@link using} with a read lock on `resource` (see {@link acquireRead}): shared with other
+   * readers, extended while `routine` runs, released when it settles.
+   *
+   * @example
+   * const doc = await redlock.usingRead(`doc:${id}`, 5_000, (signal) => documents.load(id, { signal }));
+   */
+  async usingRead<T>(
+    resource: string,
+    ttlMs: number,
+    routine: (signal: AbortSignal, lock: Lock) => Promise<T>,
+    options?: UsingOptions,
+  ): Promise<T> {
+    assertRoutine(routine);
+    const lock = await this.acquireChecked(resource, ttlMs, options, USING_OPTION_KEYS, true);
+    return this.runHolding(lock, ttlMs, routine, options);
+  }
+
+  /** {@link using} with a write lock (see {@link acquireWrite}), named for code that also reads. */
+  usingWrite<T>(
+    resources: string | readonly string[],
+    ttlMs: number,
+    routine: (signal: AbortSignal, lock: Lock) => Promise<T>,
+    options?: UsingOptions,
+  ): Promise<T> {
+    return this.using(resources, ttlMs, routine, options);
+  }
+
+  /** Runs `routine` under `lock`, extending it meanwhile, and releases it when it settles. */
+  private async runHolding<T>(
+    lock: Lock,
+    ttlMs: number,
+    routine: (signal: AbortSignal, lock: Lock) => Promise<T>,
+    options: UsingOptions | undefined,
+  ): Promise<T> {
     const threshold = Math.min(
       options?.autoExtendThresholdMs ?? this.options.autoExtendThresholdMs,
       Math.floor(ttlMs / 2),
@@ -483,6 +557,29 @@ export class Redlock extends EventEmitter<RedlockEvents> {
     if (this.listenerCount('nodeError') > 0) this.emit('nodeError', error, node);
   }
 
+  /** A read lock is on one resource, without fencing, on nodes that keep wait queues. */
+  private assertReadable(resource: unknown, options: AcquireOptions | undefined): void {
+    if (typeof resource !== 'string') {
+      throw new TypeError(
+        `Expected \`resource\` of a read lock to be one resource name (a string), got ${
+          Array.isArray(resource) ? 'an array' : typeof resource
+        }: read locks are taken on one resource at a time`,
+      );
+    }
+    if ((options as { fencing?: unknown } | undefined)?.fencing === true) {
+      throw new TypeError(
+        'Expected no `fencing` for a read lock: readers get no fencing token (they do not ' +
+          'write); take the write lock with `fencing: true` where the storage checks tokens',
+      );
+    }
+    if (this.hasCluster) {
+      throw new TypeError(
+        'Read locks need standalone Redis nodes: a Redis Cluster node keeps no wait queues, ' +
+          'which read locks are built on',
+      );
+    }
+  }
+
   private assertOpen(): void {
     if (this.closing.signal.aborted) throw new RedlockClosedError();
   }
@@ -495,5 +592,11 @@ export class Redlock extends EventEmitter<RedlockEvents> {
         throw new CrossSlotError(fencing ? keys.slice(0, keys.length / 2) : keys, fencing);
       }
     }
+  }
+}
+
+function assertRoutine(routine: unknown): void {
+  if (typeof routine !== 'function') {
+    throw new TypeError(`Expected \`routine\` to be a function, got ${typeof routine}`);
   }
 }

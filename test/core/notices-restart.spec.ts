@@ -4,6 +4,7 @@ import { RedisNode, type RedisNodeSettings } from '../../lib/core/nodes/redis-no
 import { inboxChannel } from '../../lib/core/scripts/keys.js';
 import { Waiter } from '../../lib/core/acquire/waiter.js';
 import { NodeClocks } from '../../lib/core/acquire/node-clocks.js';
+import { newLockValue } from '../../lib/core/acquire/lock-value.js';
 import { eventually } from '../support/eventually.js';
 import { useRedisNodes } from '../support/test-bed.js';
 
@@ -58,6 +59,7 @@ describe('hand-off notices from a node whose votes do not count (3 nodes)', () =
         resources: ['job:n'],
         handOffTtlMs: 5_000,
         takesLockItself: false,
+        newValue: newLockValue,
         inbox: 'inbox1',
         clocks: new NodeClocks(3),
       },

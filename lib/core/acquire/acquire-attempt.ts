@@ -17,7 +17,8 @@ import {
   QUEUED_ACQUIRE_SCRIPT,
   QUEUED_MULTI_ACQUIRE_SCRIPT,
 } from '../scripts/wait-queue-scripts.js';
-import { queueKeys } from '../scripts/keys.js';
+import { queueKeys, readKeys } from '../scripts/keys.js';
+import { QUEUED_READ_ACQUIRE_SCRIPT } from '../scripts/read-write-scripts.js';
 import type { NodeClocks } from './node-clocks.js';
 
 /** What one acquisition attempt needs of the engine (internal). */
@@ -122,7 +123,10 @@ function isSet(reply: 'OK' | null): boolean {
   return reply === 'OK';
 }
 
-/** One attempt of plain Redlock: the lock, or why there is none. */
+/**
+ * One attempt of plain Redlock: the lock, or why there is none. With `reads`, a queued attempt
+ * at a read lock on one resource (shared with other readers).
+ */
 export async function attemptAcquire(
   engine: AttemptContext,
   keys: readonly string[],
@@ -130,12 +134,13 @@ export async function attemptAcquire(
   ttlMs: number,
   attempt: number,
   spot?: QueueSpot,
+  reads = false,
 ): Promise<Lock | FailedAttempt> {
   const startedAt = monotonicNow();
   const tally = spot
     ? await engine.vote<QueuedAcquireReply>(
-        queuedScript(keys),
-        queueKeys(keys),
+        reads ? QUEUED_READ_ACQUIRE_SCRIPT : queuedScript(keys),
+        reads ? readKeys(keys[0]) : queueKeys(keys),
         queuedArgs(keys, value, ttlMs, spot, false),
         queuedGrant(engine.clocks),
       )

@@ -10,12 +10,10 @@ import { MAX_TIMER_MS } from '../util/arguments.js';
 import { monotonicNow, validUntil } from '../util/clock.js';
 import { isLockError } from '../errors/index.js';
 import { Lock, lockState } from '../lock.js';
-import { newLockValue } from './lock-value.js';
+import { newLockValue, newReaderValue } from './lock-value.js';
 import type { RedisNode } from '../nodes/redis-node.js';
-import { releaseCall, type ScriptCall } from './release-call.js';
+import { releaseCall, stayCall, type ScriptCall } from './release-call.js';
 import { sleep } from '../util/sleep.js';
-import { queueKeys } from '../scripts/keys.js';
-import { HAND_OFF_RELEASE_SCRIPT } from '../scripts/wait-queue-scripts.js';
 import { Waiter } from './waiter.js';
 
 /** What an acquisition needs of the engine (internal). */
@@ -39,6 +37,8 @@ export interface AcquisitionSettings {
   readonly retryJitterMs: number;
   readonly waitMs: number;
   readonly fencing: boolean;
+  /** A read lock: shared with other readers (one resource, with queues, never fenced). */
+  readonly reads: boolean;
   readonly signal: AbortSignal | undefined;
 }
 
@@ -63,12 +63,12 @@ export async function acquireWithRetries(
 ): Promise<Lock> {
   const { ttlMs, retryCount, fencing } = settings;
   const startedAt = monotonicNow();
-  let value = newLockValue();
+  let value = settings.reads ? newReaderValue() : newLockValue();
   /**
    * Whether the next attempt is the plain first one: one free key (the common case) takes a
    * plain SET NX PX and no queue bookkeeping. Refused, the queued attempt follows at once.
    */
-  let setIfAbsent = engine.usesQueues && keys.length === 1 && !fencing;
+  let setIfAbsent = engine.usesQueues && keys.length === 1 && !fencing && !settings.reads;
   let waiter: Waiter | undefined;
   const deadline = startedAt + settings.waitMs;
   const signals = [settings.signal, engine.closing];
@@ -102,7 +102,9 @@ export async function acquireWithRetries(
         outcome = await attemptSetIfAbsent(engine, keys as [string], value, ttlMs, attempt);
       } else if (fencing) {
         outcome = await attemptFencedAcquire(engine, keys, value, ttlMs, attempt, spot);
-      } else outcome = await attemptAcquire(engine, keys, value, ttlMs, attempt, spot);
+      } else {
+        outcome = await attemptAcquire(engine, keys, value, ttlMs, attempt, spot, settings.reads);
+      }
       if (outcome === 'refused') {
         // Held: the queued attempt, at once and with the same value (it renews any grants of
         // this one), joins the queue and learns how long the key stays held.
@@ -174,8 +176,10 @@ function newWaiter(
     quorum: engine.quorum,
     resources: keys,
     handOffTtlMs: settings.ttlMs,
-    // Fenced, or several resources (taken all at once): woken by a hand-off.
-    takesLockItself: keys.length > 1 || settings.fencing,
+    // Fenced, several resources (taken all at once), or a reader (which puts the readers'
+    // marker in its value's place): woken by a hand-off.
+    takesLockItself: keys.length > 1 || settings.fencing || settings.reads,
+    newValue: settings.reads ? newReaderValue : newLockValue,
     inbox: engine.inbox,
     clocks: engine.clocks,
   };
@@ -238,11 +242,9 @@ async function dropGrants(
   }
   const sentAt = monotonicNow();
   const { previousMember } = waiter.renew(sentAt);
-  await engine.releaseEverywhere({
-    script: HAND_OFF_RELEASE_SCRIPT,
-    keys: queueKeys(keys),
-    args: [value, 'stay', previousMember, waiter.member, waiter.priority ?? '', ttlMs],
-  });
+  await engine.releaseEverywhere(
+    stayCall(keys, value, previousMember, waiter.member, waiter.priority, ttlMs),
+  );
   return waiter.value;
 }
 

@@ -5,4 +5,4 @@ export { Waiter, type WaitOutcome } from './waiter.js';
 export { NodeClocks } from './node-clocks.js';
 export { releaseCall, type ScriptCall } from './release-call.js';
 export { retryAfterMs } from './retry-after.js';
-export { newLockValue, LOCK_VALUE_BYTES } from './lock-value.js';
+export { newLockValue, isReaderValue, LOCK_VALUE_BYTES } from './lock-value.js';

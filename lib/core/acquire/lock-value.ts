@@ -1,4 +1,5 @@
 import { randomFillSync } from 'node:crypto';
+import { READER_VALUE_PREFIX } from '../scripts/keys.js';
 
 /** Bytes of randomness in a lock value: 128 bits. */
 export const LOCK_VALUE_BYTES = 16;
@@ -19,4 +20,14 @@ export function newLockValue(): string {
   }
   const start = LOCK_VALUE_BYTES * next++;
   return pool.toString('base64url', start, start + LOCK_VALUE_BYTES);
+}
+
+/** A new reader's lock value: a new lock value behind the mark the scripts know readers by. */
+export function newReaderValue(): string {
+  return READER_VALUE_PREFIX + newLockValue();
+}
+
+/** Whether `value` is a reader's (see {@link newReaderValue}). */
+export function isReaderValue(value: string): boolean {
+  return value.startsWith(READER_VALUE_PREFIX);
 }

@@ -1,10 +1,12 @@
 import type { LuaScript } from '../scripts/lua-script.js';
 import { RELEASE_SCRIPT } from '../scripts/scripts.js';
-import { queueKeys } from '../scripts/keys.js';
+import { queueKeys, readKeys } from '../scripts/keys.js';
 import {
   HAND_OFF_RELEASE_SCRIPT,
   RELEASE_WITH_HAND_OFF_SCRIPT,
 } from '../scripts/wait-queue-scripts.js';
+import { READ_RELEASE_SCRIPT } from '../scripts/read-write-scripts.js';
+import { isReaderValue } from './lock-value.js';
 
 /** A script with its keys and arguments, ready to send to every node (internal). */
 export interface ScriptCall {
@@ -17,7 +19,7 @@ export interface ScriptCall {
  * The release of `value` on `resources`: with queues, the hand-off release, which passes each
  * freed key to its first waiter and, given the holder's queue `member`, also takes the holder
  * out of the queues (a node may list it still); without queues (a Redis Cluster node), the
- * plain compare-and-delete.
+ * plain compare-and-delete. A reader's value (one resource) takes the read release.
  */
 export function releaseCall(
   usesQueues: boolean,
@@ -25,6 +27,13 @@ export function releaseCall(
   value: string,
   member?: string,
 ): ScriptCall {
+  if (isReaderValue(value)) {
+    return {
+      script: READ_RELEASE_SCRIPT,
+      keys: readKeys(resources[0]),
+      args: [value, member === undefined ? 'release' : 'leave', member ?? ''],
+    };
+  }
   if (!usesQueues) return { script: RELEASE_SCRIPT, keys: resources, args: [value] };
   if (member === undefined) {
     return { script: RELEASE_WITH_HAND_OFF_SCRIPT, keys: queueKeys(resources), args: [value] };
@@ -33,5 +42,26 @@ export function releaseCall(
     script: HAND_OFF_RELEASE_SCRIPT,
     keys: queueKeys(resources),
     args: [value, 'leave', member],
+  };
+}
+
+/**
+ * A waiter's drop of what a failed attempt of `value` may have been granted, keeping its place
+ * in the queues under `member` (`previousMember` leaves them): see the hand-off release's
+ * `stay` mode.
+ */
+export function stayCall(
+  resources: readonly string[],
+  value: string,
+  previousMember: string,
+  member: string,
+  priority: number | undefined,
+  lifeMs: number,
+): ScriptCall {
+  const reads = isReaderValue(value);
+  return {
+    script: reads ? READ_RELEASE_SCRIPT : HAND_OFF_RELEASE_SCRIPT,
+    keys: reads ? readKeys(resources[0]) : queueKeys(resources),
+    args: [value, 'stay', previousMember, member, priority ?? '', lifeMs],
   };
 }

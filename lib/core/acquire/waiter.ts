@@ -1,5 +1,4 @@
 import { monotonicNow } from '../util/clock.js';
-import { newLockValue } from './lock-value.js';
 import type { RedisNode } from '../nodes/redis-node.js';
 import type { NodeClocks } from './node-clocks.js';
 import { inboxChannel, waiterMember } from '../scripts/keys.js';
@@ -27,6 +26,8 @@ export interface WaiterSettings {
   readonly inbox: string;
   /** The nodes' clocks, which give the waiter its place in the queues. */
   readonly clocks: NodeClocks;
+  /** Makes its new value when it renews (a reader's is marked as one). */
+  readonly newValue: () => string;
 }
 
 /**
@@ -127,7 +128,7 @@ export class Waiter {
    */
   renew(sentAt: number): { previousMember: string } {
     const previousMember = this.member;
-    this.value = newLockValue();
+    this.value = this.settings.newValue();
     this.member = this.memberOf(this.value);
     this.valueSentAt = sentAt;
     this.handedBy.clear();

@@ -1,6 +1,7 @@
 /**
  * Every Redis key and channel name the engine uses beside a resource, in one place: its wait
- * queue, its release channels, its fencing counter, and a fenced store's highest token seen.
+ * queue, its release channels, its fencing counter, its readers, and a fenced store's highest
+ * token seen.
  * All lie in the reserved namespace `:redlock:`. Suffixes keep the resource's `{hash tag}`, so
  * that on a Redis Cluster node they share the resource's slot when its name has a tag (the
  * queue is not used on Cluster nodes all the same, see `Redlock`).
@@ -74,4 +75,26 @@ export function queueKeys(resources: readonly string[]): string[] {
     return [resource, waitersKey(resource), waiterDeadlinesKey(resource)];
   }
   return [...resources, ...resources.map(waitersKey), ...resources.map(waiterDeadlinesKey)];
+}
+
+/** The sorted set of a resource's readers, scored by the node time at which each lapses. */
+function readersKey(resource: string): string {
+  return resource + ':redlock:readers';
+}
+
+/**
+ * What a resource's key holds while readers hold it: no lock value can equal it, so writers'
+ * SET NX and queued attempts find the key held.
+ */
+export const READERS_MARKER = '!readers';
+
+/**
+ * What a reader's lock value starts with: not a base64url character, so the scripts can tell a
+ * reader's value (in the wait queue, or handed the key) from a writer's.
+ */
+export const READER_VALUE_PREFIX = '~';
+
+/** The keys the read scripts take for `resource`: its queue keys, then its readers. */
+export function readKeys(resource: string): string[] {
+  return [resource, waitersKey(resource), waiterDeadlinesKey(resource), readersKey(resource)];
 }

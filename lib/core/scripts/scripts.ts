@@ -5,6 +5,11 @@ import {
   QUEUED_ACQUIRE_SCRIPT,
   QUEUED_MULTI_ACQUIRE_SCRIPT,
 } from './wait-queue-scripts.js';
+import {
+  QUEUED_READ_ACQUIRE_SCRIPT,
+  READ_EXTEND_SCRIPT,
+  READ_RELEASE_SCRIPT,
+} from './read-write-scripts.js';
 
 export type { LuaScript } from './lua-script.js';
 
@@ -210,5 +215,8 @@ export const ALL_SCRIPTS: readonly LuaScript[] = [
   QUEUED_MULTI_ACQUIRE_SCRIPT,
   HAND_OFF_RELEASE_SCRIPT,
   RELEASE_WITH_HAND_OFF_SCRIPT,
+  QUEUED_READ_ACQUIRE_SCRIPT,
+  READ_RELEASE_SCRIPT,
+  READ_EXTEND_SCRIPT,
   PROBE_SCRIPT,
 ];

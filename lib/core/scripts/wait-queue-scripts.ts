@@ -2,9 +2,10 @@ import { LUA_GREATER, luaScript } from './lua-script.js';
 import { RELEASE_CHANNEL_SUFFIX } from './keys.js';
 
 /**
- * Lua shared by the queue scripts: the node's clock (read once, when first needed), the first
- * live waiter of a queue (lapsed entries at its head are dropped on the way), joining a
- * queue (or renewing one's entry), and handing a free key to the first waiter. A waiter's score is its priority, the same on every node
+ * Lua shared by the queue scripts (internal): the node's clock (read once, when first needed),
+ * the first live waiter of a queue (lapsed entries at its head are dropped on the way), joining
+ * a queue (or renewing one's entry), a member's parts, telling a waiter, and handing a free key
+ * to the first waiter. A waiter's score is its priority, the same on every node
  * (see `NodeClocks`); a waiter that does not know it yet sends '' and is placed by this node's
  * clock, a place it keeps until it sends its priority. Entries lapse `life` ms after their
  * last renewal, so a waiter that crashed or gave up without leaving holds nobody up for longer
@@ -12,7 +13,7 @@ import { RELEASE_CHANNEL_SUFFIX } from './keys.js';
  * formatted back into a string on every call, which made the acquire script about a third
  * slower on the node.
  */
-const QUEUE_LUA = `local now
+export const QUEUE_LUA = `local now
 local function clock()
   if not now then
     local time = redis.call('time')
@@ -46,22 +47,30 @@ local function enqueue(waiters, deadlines, member, priority, life, now)
     redis.call('pexpire', deadlines, life)
   end
 end
--- Hands a free key to the first live waiter of its queue: SET to its value with its ttl (a
--- member is '<ttl>:<inbox>:<value>'), out of the queue, and told on its instance's channel.
+-- A member is '<ttl>:<inbox>:<value>': its parts.
+local function parse_member(entry)
+  local colon = string.find(entry, ':', 1, true)
+  local inbox_end = string.find(entry, ':', colon + 1, true)
+  return string.sub(entry, 1, colon - 1), string.sub(entry, colon + 1, inbox_end - 1),
+    string.sub(entry, inbox_end + 1)
+end
+-- Tells a waiter's instance, on its channel for the resource, that its value was handed the
+-- key or may take it now. Best effort: an ACL that forbids PUBLISH costs notices, nothing else.
+local function notify(resource, inbox, value)
+  redis.pcall('publish', resource .. '${RELEASE_CHANNEL_SUFFIX}:' .. inbox, value)
+end
+-- Hands a free key to the first live waiter of its queue: SET to its value with its ttl, out
+-- of the queue, and told on its instance's channel.
 local function hand_off(resource, waiters, deadlines)
   local first = first_waiter(waiters, deadlines, clock())
   if not first then return end
-  local colon = string.find(first, ':', 1, true)
-  local ttl = string.sub(first, 1, colon - 1)
-  local inbox_end = string.find(first, ':', colon + 1, true)
-  local next_value = string.sub(first, inbox_end + 1)
-  local channel = resource .. '${RELEASE_CHANNEL_SUFFIX}:' .. string.sub(first, colon + 1, inbox_end - 1)
+  local ttl, inbox, next_value = parse_member(first)
   if tonumber(ttl) > 0 then
     redis.call('set', resource, next_value, 'PX', ttl)
     redis.call('zrem', waiters, first)
     redis.call('zrem', deadlines, first)
   end
-  redis.pcall('publish', channel, next_value)
+  notify(resource, inbox, next_value)
 end
 `;
 
