@@ -2,7 +2,7 @@ import type { Lock } from '../core/lock.js';
 import { ACQUIRE_OPTION_KEYS, type AcquireOptions } from '../core/options.js';
 import { optionKeys } from '../core/util/known-options.js';
 import { lockErrorResponse, type LockHttpOptions } from '../http/lock-error-response.js';
-import { assertLockOptions } from '../http/lock-options.js';
+import { assertLockOptions, assertOneKeyToRead, readResource } from '../http/lock-options.js';
 import { isLockError } from '../core/errors/index.js';
 import type { RawResponse, RequestLock } from '../http/lock-http-types.js';
 import { RequestHold } from '../http/request-hold.js';
@@ -14,6 +14,13 @@ export interface LockRunner {
   /** Acquires `resources`, runs `routine` while extending the lock, then releases it. */
   using<T>(
     resources: string | readonly string[],
+    ttlMs: number,
+    routine: (signal: AbortSignal, lock: Lock) => Promise<T>,
+    options?: AcquireOptions,
+  ): Promise<T>;
+  /** The same with a read lock on one resource (for `mode: 'read'`). */
+  usingRead?<T>(
+    resource: string,
     ttlMs: number,
     routine: (signal: AbortSignal, lock: Lock) => Promise<T>,
     options?: AcquireOptions,
@@ -34,6 +41,12 @@ export interface LockMiddlewareOptions extends Omit<AcquireOptions, 'signal'>, L
    * @default 10000
    */
   ttlMs?: number;
+  /**
+   * `'read'`: a read lock, shared with the other readers of the resource (one key, no
+   * `fencing`); a request that writes it (`'write'`, the default) answers 423 meanwhile.
+   * @default 'write'
+   */
+  mode?: 'read' | 'write';
 }
 
 /** Every key of {@link LockMiddlewareOptions}. */
@@ -43,6 +56,7 @@ const MIDDLEWARE_OPTION_KEYS = optionKeys<LockMiddlewareOptions>()([
   'key',
   'ttlMs',
   'unavailableStatus',
+  'mode',
 ]);
 
 /**
@@ -63,15 +77,29 @@ export function lockMiddleware(options: LockMiddlewareOptions) {
   if (typeof options !== 'object' || options === null) {
     throw new TypeError('lockMiddleware: expected an options object with `redlock` and `key`');
   }
-  const { redlock, key, ttlMs = DEFAULT_TTL_MS, unavailableStatus, ...acquireOptions } = options;
+  const {
+    redlock,
+    key,
+    ttlMs = DEFAULT_TTL_MS,
+    unavailableStatus,
+    mode = 'write',
+    ...acquireOptions
+  } = options;
   // `redlock` and `key` are the middleware's own; the rest is checked as the decorators' is.
   assertLockOptions(
-    { ttlMs, unavailableStatus, ...acquireOptions },
+    { ttlMs, unavailableStatus, mode, ...acquireOptions },
     MIDDLEWARE_OPTION_KEYS,
     'lockMiddleware',
   );
+  assertOneKeyToRead(key, mode, 'lockMiddleware');
   if (typeof redlock?.using !== 'function') {
     throw new TypeError('lockMiddleware: expected `redlock` to be a Redlock or a RedlockService');
+  }
+  if (mode === 'read' && typeof redlock.usingRead !== 'function') {
+    throw new TypeError(
+      "lockMiddleware: mode 'read' needs `redlock` to be a Redlock or a RedlockService of this " +
+        'version (with usingRead)',
+    );
   }
   const resolveKeys = requestKeyResolver(key, 'lockMiddleware');
   const httpOptions = { unavailableStatus };
@@ -91,17 +119,19 @@ export function lockMiddleware(options: LockMiddlewareOptions) {
     // Express cannot tell when a handler is done, only when it ends the response: the lock is
     // held until then, or, once the client went away, until it lapses.
     const hold = new RequestHold(response, resources);
-    redlock
-      .using(
-        resources,
-        ttlMs,
-        (signal, lock) => {
-          (request as { lock?: RequestLock }).lock = { lock, signal };
-          next();
-          return hold.holdUntil(hold.ended, lock);
-        },
-        { ...acquireOptions, signal: hold.signal },
-      )
+    const using =
+      mode === 'read'
+        ? redlock.usingRead!.bind(redlock, readResource(resources))
+        : redlock.using.bind(redlock, resources);
+    using(
+      ttlMs,
+      (signal, lock) => {
+        (request as { lock?: RequestLock }).lock = { lock, signal };
+        next();
+        return hold.holdUntil(hold.ended, lock);
+      },
+      { ...acquireOptions, signal: hold.signal },
+    )
       .catch((error: unknown) => {
         // The client went away while the request waited: nobody is left to answer.
         if (isLockError(error, 'REQUEST_ABORTED')) return;

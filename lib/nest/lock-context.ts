@@ -1,5 +1,6 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import type { Lock } from '../core/lock.js';
+import { LockUpgradeError } from '../core/errors/index.js';
 
 /** A lock held in the current async context, as `RedlockService.current()` returns it. */
 export interface HeldLock {
@@ -28,10 +29,19 @@ export class LockContext {
     return this.storage.getStore()?.current;
   }
 
-  /** Of `resources`, those not already held in this context. */
-  missing(resources: readonly string[]): string[] {
+  /**
+   * Of `resources`, those not already held in this context (for reading, a write lock counts
+   * too).
+   * @throws {LockUpgradeError} a write lock is asked for on a resource held here for reading.
+   */
+  missing(resources: readonly string[], mode: 'read' | 'write' = 'write'): string[] {
     const held = this.storage.getStore()?.held;
-    return held ? resources.filter((resource) => !held.has(resource)) : [...resources];
+    if (!held) return [...resources];
+    if (mode === 'write') {
+      const readOnly = resources.filter((resource) => held.get(resource)?.lock.mode === 'read');
+      if (readOnly.length > 0) throw new LockUpgradeError(readOnly);
+    }
+    return resources.filter((resource) => !held.has(resource));
   }
 
   /** Runs `work` in a child context that also holds `entry` on `resources`. */

@@ -2,7 +2,7 @@ import { applyDecorators, SetMetadata, UseInterceptors } from '@nestjs/common';
 import { ACQUIRE_OPTION_KEYS, type AcquireOptions } from '../core/options.js';
 import { optionKeys } from '../core/util/known-options.js';
 import type { LockHttpOptions } from '../http/lock-error-response.js';
-import { assertLockOptions } from '../http/lock-options.js';
+import { assertLockOptions, assertOneKeyToRead } from '../http/lock-options.js';
 import {
   requestKeyResolver,
   type RequestKeys,
@@ -16,6 +16,12 @@ import { LOCK_ROUTE_METADATA } from './redlock.constants.js';
 export interface LockRouteOptions extends Omit<AcquireOptions, 'signal'>, LockHttpOptions {
   /** The lock's ttl in milliseconds; extended while the request runs. Default: the module's `defaultTtlMs`. */
   ttlMs?: number;
+  /**
+   * `'read'`: a read lock, shared with the other readers of the resource (one key, no
+   * `fencing`); a route that writes it (`'write'`, the default) answers 423 meanwhile.
+   * @default 'write'
+   */
+  mode?: 'read' | 'write';
 }
 
 /** Every key of {@link LockRouteOptions}. */
@@ -23,6 +29,7 @@ const LOCK_ROUTE_OPTION_KEYS = optionKeys<LockRouteOptions>()([
   ...ACQUIRE_OPTION_KEYS.filter((key): key is Exclude<typeof key, 'signal'> => key !== 'signal'),
   'ttlMs',
   'unavailableStatus',
+  'mode',
 ]);
 
 /** What `LockInterceptor` reads (internal). */
@@ -34,6 +41,8 @@ export interface LockRouteMetadata {
   readonly acquireOptions: Omit<AcquireOptions, 'signal'>;
   /** The route's own status for an unavailable quorum, if it sets one. */
   readonly unavailableStatus: 423 | 503 | undefined;
+  /** A read lock or the exclusive one. */
+  readonly mode: 'read' | 'write';
 }
 
 /**
@@ -54,13 +63,15 @@ export function LockRoute(
   options: LockRouteOptions = {},
 ): MethodDecorator & ClassDecorator {
   assertLockOptions(options, LOCK_ROUTE_OPTION_KEYS, '@LockRoute');
+  assertOneKeyToRead(keys, options.mode, '@LockRoute');
   // Resolved once, here, rather than on every request.
-  const { ttlMs, unavailableStatus, ...acquireOptions } = options;
+  const { ttlMs, unavailableStatus, mode = 'write', ...acquireOptions } = options;
   const metadata: LockRouteMetadata = Object.freeze({
     resolveKeys: requestKeyResolver(keys, '@LockRoute'),
     ttlMs,
     acquireOptions: Object.freeze(acquireOptions),
     unavailableStatus,
+    mode,
   });
   return applyDecorators(
     SetMetadata(LOCK_ROUTE_METADATA, metadata),

@@ -13,6 +13,7 @@ import { lockErrorResponse, type LockHttpOptions } from '../http/lock-error-resp
 import { isLockError } from '../core/errors/index.js';
 import type { RawResponse, RequestLock } from '../http/lock-http-types.js';
 import { RequestHold } from '../http/request-hold.js';
+import { readResource } from '../http/lock-options.js';
 import type { RequestLike } from '../keys/request-key-template.js';
 import type { LockRouteMetadata } from './lock-route.decorator.js';
 import {
@@ -86,47 +87,49 @@ export class LockInterceptor implements NestInterceptor {
       } catch (error) {
         return answer(error).subscribe(subscriber);
       }
-      const { ttlMs, acquireOptions } = route;
+      const { ttlMs, acquireOptions, mode } = route;
       const hold = new RequestHold(reply.raw ?? reply, resources);
       let handling: { unsubscribe(): void } | undefined;
       let settled = false;
-      this.redlock
-        .using(
-          resources,
-          ttlMs,
-          (signal, lock) => {
-            request.lock = { lock, signal };
-            request[LOCK_ROUTE_TAKEN] = true;
-            // Held until the handler's observable settles and the response it produced has
-            // ended (a streamed body too), or the client went away; not merely until the
-            // response closes, which a client that hangs up does while the handler runs.
-            const handled = new Promise<void>((settle) => {
-              handling = next
-                .handle()
-                .pipe(catchError(answer))
-                .subscribe({
-                  next: (value) => subscriber.next(value),
-                  error: (error: unknown) => {
-                    settled = true;
-                    delete request[LOCK_ROUTE_TAKEN];
-                    subscriber.error(error);
-                    settle();
-                  },
-                  complete: () => {
-                    settled = true;
-                    delete request[LOCK_ROUTE_TAKEN];
-                    subscriber.complete();
-                    settle();
-                  },
-                });
-            });
-            return hold.holdUntil(
-              handled.then(() => hold.endedOrClosed),
-              lock,
-            );
-          },
-          { ...acquireOptions, signal: hold.signal },
-        )
+      const using =
+        mode === 'read'
+          ? this.redlock.usingRead.bind(this.redlock, readResource(resources))
+          : this.redlock.using.bind(this.redlock, resources);
+      using(
+        ttlMs,
+        (signal, lock) => {
+          request.lock = { lock, signal };
+          request[LOCK_ROUTE_TAKEN] = true;
+          // Held until the handler's observable settles and the response it produced has
+          // ended (a streamed body too), or the client went away; not merely until the
+          // response closes, which a client that hangs up does while the handler runs.
+          const handled = new Promise<void>((settle) => {
+            handling = next
+              .handle()
+              .pipe(catchError(answer))
+              .subscribe({
+                next: (value) => subscriber.next(value),
+                error: (error: unknown) => {
+                  settled = true;
+                  delete request[LOCK_ROUTE_TAKEN];
+                  subscriber.error(error);
+                  settle();
+                },
+                complete: () => {
+                  settled = true;
+                  delete request[LOCK_ROUTE_TAKEN];
+                  subscriber.complete();
+                  settle();
+                },
+              });
+          });
+          return hold.holdUntil(
+            handled.then(() => hold.endedOrClosed),
+            lock,
+          );
+        },
+        { ...acquireOptions, signal: hold.signal },
+      )
         .catch((error: unknown) => {
           if (handling) return;
           // The client went away while the request waited: answer quietly (nobody reads it).

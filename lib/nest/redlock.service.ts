@@ -48,6 +48,20 @@ export class RedlockService {
     return this.redlock.acquire(this.keys(resources), ttlMs ?? this.defaultTtlMs, options);
   }
 
+  /** Acquires a read lock on `resource` (prefixed); see `Redlock.acquireRead`. */
+  async acquireRead(resource: string, ttlMs?: number, options?: AcquireOptions): Promise<Lock> {
+    return this.redlock.acquireRead(this.keys(resource)[0], ttlMs ?? this.defaultTtlMs, options);
+  }
+
+  /** Acquires a write lock on `resources` (prefixed): the same as {@link acquire}. */
+  async acquireWrite(
+    resources: string | readonly string[],
+    ttlMs?: number,
+    options?: AcquireOptions,
+  ): Promise<Lock> {
+    return this.acquire(resources, ttlMs, options);
+  }
+
   /** Releases `lock`; resolves to whether a quorum still held it. Never throws for a lost lock. */
   release(lock: Lock): Promise<boolean> {
     return this.redlock.release(lock);
@@ -62,7 +76,8 @@ export class RedlockService {
    * Runs `routine` holding `resources`, as `Redlock.using` does, and makes the lock the
    * `current()` one inside it. Reentrant: resources that the current async context already
    * holds are not locked again (nor released at the end); if all are held, `routine` runs at
-   * once with the innermost lock.
+   * once with the innermost lock. A resource held here for reading fails at once with
+   * `LockUpgradeError` (waiting would never end).
    */
   async using<T>(
     resources: string | readonly string[],
@@ -70,20 +85,61 @@ export class RedlockService {
     routine: (signal: AbortSignal, lock: Lock) => Promise<T> | T,
     options?: UsingOptions,
   ): Promise<T> {
-    const missing = this.context.missing(this.keys(resources));
+    return this.usingMode('write', resources, ttlMs, routine, options);
+  }
+
+  /**
+   * Runs `routine` holding a read lock on `resource`, as `Redlock.usingRead` does, and makes it
+   * the `current()` lock inside it. Reentrant: a resource the current async context already
+   * holds, for reading or writing, is not locked again.
+   */
+  async usingRead<T>(
+    resource: string,
+    ttlMs: number | undefined,
+    routine: (signal: AbortSignal, lock: Lock) => Promise<T> | T,
+    options?: UsingOptions,
+  ): Promise<T> {
+    return this.usingMode('read', resource, ttlMs, routine, options);
+  }
+
+  /** Runs `routine` holding a write lock on `resources`: the same as {@link using}. */
+  async usingWrite<T>(
+    resources: string | readonly string[],
+    ttlMs: number | undefined,
+    routine: (signal: AbortSignal, lock: Lock) => Promise<T> | T,
+    options?: UsingOptions,
+  ): Promise<T> {
+    return this.usingMode('write', resources, ttlMs, routine, options);
+  }
+
+  private async usingMode<T>(
+    mode: 'read' | 'write',
+    resources: string | readonly string[],
+    ttlMs: number | undefined,
+    routine: (signal: AbortSignal, lock: Lock) => Promise<T> | T,
+    options: UsingOptions | undefined,
+  ): Promise<T> {
+    if (mode === 'read' && typeof resources !== 'string') {
+      // The engine refuses it, by name: a read lock is on one resource.
+      return this.redlock.usingRead(
+        resources as never,
+        ttlMs ?? this.defaultTtlMs,
+        async (signal, lock) => routine(signal, lock),
+      );
+    }
+    const missing = this.context.missing(this.keys(resources), mode);
     const current = this.context.current();
     if (missing.length === 0 && current) {
       // A reentrant call never reaches the engine, which checks the options otherwise.
       assertAcquireOptions(options, USING_OPTION_KEYS);
       return routine(current.signal, current.lock);
     }
-    return this.redlock.using(
-      missing,
-      ttlMs ?? this.defaultTtlMs,
-      (signal, lock) =>
-        this.context.run(missing, { lock, signal }, () => Promise.resolve(routine(signal, lock))),
-      options,
-    );
+    const run = (signal: AbortSignal, lock: Lock) =>
+      this.context.run(missing, { lock, signal }, () => Promise.resolve(routine(signal, lock)));
+    const ttl = ttlMs ?? this.defaultTtlMs;
+    return mode === 'read'
+      ? this.redlock.usingRead(missing[0], ttl, run, options)
+      : this.redlock.using(missing, ttl, run, options);
   }
 
   /** The innermost lock held by the current async context (inside `using` or `@WithLock`). */

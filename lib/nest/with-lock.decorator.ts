@@ -1,7 +1,7 @@
 import { Inject } from '@nestjs/common';
 import { ACQUIRE_OPTION_KEYS, type AcquireOptions } from '../core/options.js';
 import { optionKeys } from '../core/util/known-options.js';
-import { assertLockOptions } from '../http/lock-options.js';
+import { assertLockOptions, assertOneKeyToRead, readResource } from '../http/lock-options.js';
 import { isLockError } from '../core/errors/index.js';
 import { compileKeyTemplate } from '../keys/key-template.js';
 import { parameterNames } from '../keys/parameter-names.js';
@@ -24,6 +24,13 @@ export interface WithLockOptions extends Omit<AcquireOptions, 'signal'> {
    * @default 'throw'
    */
   onLocked?: 'throw' | 'skip';
+  /**
+   * `'read'`: a read lock, shared with other readers of the resource (one resource, no
+   * `fencing`); `'write'`: the exclusive lock. A `'write'` call nested in a `'read'` one on the
+   * same resource fails at once with `LockUpgradeError`.
+   * @default 'write'
+   */
+  mode?: 'read' | 'write';
 }
 
 /** Every key of {@link WithLockOptions}. */
@@ -31,6 +38,7 @@ const WITH_LOCK_OPTION_KEYS = optionKeys<WithLockOptions>()([
   ...ACQUIRE_OPTION_KEYS.filter((key): key is Exclude<typeof key, 'signal'> => key !== 'signal'),
   'ttlMs',
   'onLocked',
+  'mode',
 ]);
 
 /**
@@ -62,7 +70,8 @@ export function WithLock(keys: LockKeys, options: WithLockOptions = {}): MethodD
     }
     const resolveKeys = argumentKeyResolver(keys, original as (...args: never[]) => unknown, where);
     checkOptions(options, where);
-    const { ttlMs, onLocked = 'throw', ...acquireOptions } = options;
+    const { ttlMs, onLocked = 'throw', mode = 'write', ...acquireOptions } = options;
+    assertOneKeyToRead(keys, mode, where);
 
     Inject(RedlockService)(target, REDLOCK_SERVICE_PROPERTY);
     const wrapped = async function (this: Record<symbol, unknown>, ...args: unknown[]) {
@@ -75,13 +84,11 @@ export function WithLock(keys: LockKeys, options: WithLockOptions = {}): MethodD
         );
       }
       const resources = resolveKeys(args);
+      const call = () => (original as (...a: unknown[]) => unknown).apply(this, args);
       try {
-        return await service.using(
-          resources,
-          ttlMs,
-          () => (original as (...a: unknown[]) => unknown).apply(this, args),
-          acquireOptions,
-        );
+        return mode === 'read'
+          ? await service.usingRead(readResource(resources), ttlMs, call, acquireOptions)
+          : await service.using(resources, ttlMs, call, acquireOptions);
       } catch (error) {
         if (onLocked === 'skip' && isLockError(error, 'RESOURCE_LOCKED')) return undefined;
         throw error;

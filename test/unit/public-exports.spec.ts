@@ -14,6 +14,7 @@ const ERRORS = [
   'InvalidLockKeyError',
   'LockError',
   'LockLostError',
+  'LockUpgradeError',
   'NodeMayEvictError',
   'NodeMisconfiguredError',
   'NodeNotReadyError',

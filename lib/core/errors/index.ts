@@ -8,4 +8,5 @@ export * from './node.error.js';
 export * from './invalid-lock-key.error.js';
 export * from './stale-fencing-token.error.js';
 export * from './request-aborted.error.js';
+export * from './lock-upgrade.error.js';
 export * from './is-lock-error.js';

@@ -2,6 +2,7 @@ import type { CrossSlotError } from './cross-slot.error.js';
 import type { InvalidLockKeyError } from './invalid-lock-key.error.js';
 import type { LockError, LockErrorCode } from './lock.error.js';
 import type { LockLostError } from './lock-lost.error.js';
+import type { LockUpgradeError } from './lock-upgrade.error.js';
 import type {
   NodeMayEvictError,
   NodeMisconfiguredError,
@@ -43,6 +44,8 @@ export interface LockErrorsByCode {
   INVALID_LOCK_KEY: InvalidLockKeyError;
   /** {@link RequestAbortedError} */
   REQUEST_ABORTED: RequestAbortedError;
+  /** {@link LockUpgradeError} */
+  LOCK_UPGRADE: LockUpgradeError;
 }
 
 /** Each code's class name: a lock error is recognised by both, not by its prototype. */
@@ -60,6 +63,7 @@ const NAMES: Readonly<Record<LockErrorCode, string>> = Object.freeze({
   STALE_FENCING_TOKEN: 'StaleFencingTokenError',
   INVALID_LOCK_KEY: 'InvalidLockKeyError',
   REQUEST_ABORTED: 'RequestAbortedError',
+  LOCK_UPGRADE: 'LockUpgradeError',
 });
 
 /**

@@ -12,7 +12,8 @@ export type LockErrorCode =
   | 'NODE_MISCONFIGURED'
   | 'STALE_FENCING_TOKEN'
   | 'INVALID_LOCK_KEY'
-  | 'REQUEST_ABORTED';
+  | 'REQUEST_ABORTED'
+  | 'LOCK_UPGRADE';
 
 /**
  * The base class of every lock error. Branch on `code` rather than on `instanceof` when the
