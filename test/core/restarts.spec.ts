@@ -14,7 +14,6 @@ async function connected(make: (options?: RedlockOptions) => Redlock, options?: 
   return redlock;
 }
 
-/** Resolves once `redlock` has noticed that `node` restarted. */
 /**
  * The first restart of `node` the engine reports: for how long it does not count, and when
  * (monotonic ms) it was reported, read in the listener itself, which the engine calls right
@@ -73,6 +72,37 @@ describe('a node that restarts without its data (3 nodes, no persistence)', () =
     const second = await eventually(() => contender.acquire('order:1', 10_000), 10_000);
     expect(lock.validityMs).toBeGreaterThan(0);
     expect(second.value).not.toBe(lock.value);
+  });
+
+  /** Readers hold `doc:1` on node 0 only: node 2 lost them (planted away), node 1 restarts. */
+  const readThenRestartNode1 = async (writer: Redlock) => {
+    const reader = await connected(bed.make);
+    const lock = await reader.acquireRead('doc:1', 10_000);
+    await eventually(async () =>
+      expect(await bed.probe.values('doc:1')).toEqual(Array(3).fill('!readers')),
+    );
+    await bed.probe.at(2).del('doc:1', 'doc:1:redlock:readers');
+    const noticed = noticedRestart(writer, label(1));
+    await bed.cluster.servers[1].restart();
+    return { lock, noticed };
+  };
+
+  it('keeps a writer out of a resource readers hold when a node restarts empty', async () => {
+    const writer = await connected(bed.make);
+    const { lock, noticed } = await readThenRestartNode1(writer);
+    await noticed;
+    await expect(writer.acquire('doc:1', 10_000)).rejects.toMatchObject({
+      code: 'RESOURCE_LOCKED',
+    });
+    expect(lock.validityMs).toBeGreaterThan(0);
+  });
+
+  it('lets that writer in beside the readers with restartDelayMs: 0 (the failure the delay prevents)', async () => {
+    const writer = await connected(bed.make, { restartDelayMs: 0 });
+    const { lock } = await readThenRestartNode1(writer);
+    const second = await eventually(() => writer.acquire('doc:1', 10_000), 10_000);
+    expect(lock.validityMs).toBeGreaterThan(0);
+    expect(second.mode).toBe('write');
   });
 
   it('counts the node again restartDelayMs after its start, and says why until then', async () => {
