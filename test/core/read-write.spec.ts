@@ -209,6 +209,89 @@ describe('read-write locks (3 nodes)', () => {
     await lock.release();
   });
 
+  it('lets the readers queued behind a writer in when that writer gives up', async () => {
+    const [reader, writer, late] = [make(), make(), make()];
+    const holding = await reader.acquireRead('doc:gone', LONG_TTL_MS);
+    await untilHeldEverywhere('doc:gone', '!readers');
+    const giving = writer.acquire('doc:gone', 10_000, { ...NOTICE_ONLY, waitMs: 400 });
+    await untilQueued('doc:gone', 1);
+    const waiting = late.acquireRead('doc:gone', LONG_TTL_MS, NOTICE_ONLY);
+    await untilQueued('doc:gone', 2);
+    await expect(giving).rejects.toBeInstanceOf(ResourceLockedError);
+    // Its fallback would come after minutes: only the writer's leaving can let it in.
+    const lock = await withinSeconds(5, waiting);
+    await Promise.all([lock.release(), holding.release()]);
+  });
+
+  it("tells each queued reader once when a writer's release lets them in, not once per reader", async () => {
+    const [writer, ...readersOf] = [make(), ...Array.from({ length: 20 }, () => make())];
+    const held = await writer.acquire('doc:many', LONG_TTL_MS);
+    await untilHeldEverywhere('doc:many', held.value);
+    const waiting = readersOf.map((r) => r.acquireRead('doc:many', LONG_TTL_MS, NOTICE_ONLY));
+    await untilQueued('doc:many', 20);
+    const before = await bed.probe.calls('publish');
+    await held.release();
+    const locks = await withinSeconds(10, Promise.all(waiting));
+    const publishes = (await bed.probe.calls('publish')).map((count, i) => count - before[i]);
+    // One hand-off, then one notice for each of the other 19: 20 per node (it was 190+).
+    for (const count of publishes) expect(count).toBeLessThanOrEqual(20);
+    await Promise.all(locks.map((lock) => lock.release()));
+  });
+
+  it('shortens its hold on the resource when the longest reader leaves', async () => {
+    const [long, short, writer] = [make(), make(), make()];
+    const longLock = await long.acquireRead('doc:short', 30_000);
+    await short.acquireRead('doc:short', 300); // never released: it lapses
+    await longLock.release();
+    // The writer gets in once the short reader lapsed, not after the long one's 30 s.
+    const lock = await writer.acquire('doc:short', 10_000, {
+      retryCount: -1,
+      retryDelayMs: 50,
+      waitMs: 3_000,
+    });
+    await lock.release();
+  });
+
+  it('answers false, and says lost, when releasing a read lock that lapsed', async () => {
+    const [a, b] = [make(), make()];
+    const other = await b.acquireRead('doc:lapsed', 10_000);
+    const lapsing = await a.acquireRead('doc:lapsed', 300);
+    const lost: unknown[] = [];
+    a.on('lost', (lock) => lost.push(lock));
+    await sleep(500);
+    expect(await lapsing.release()).toBe(false);
+    expect(lost).toEqual([lapsing]);
+    await other.release();
+  });
+
+  it("shares a key that a release handed to a reader's leftover queue entry", async () => {
+    const [first, second] = [make(), make()];
+    const lock = await first.acquireRead('doc:left', 10_000);
+    await untilHeldEverywhere('doc:left', '!readers');
+    // As if two nodes had handed the key to an entry the reader left in their queues: the
+    // key holds the reader's value there, not the readers' marker.
+    for (const index of [1, 2]) {
+      await bed.probe.at(index).del('doc:left:redlock:readers');
+      await bed.probe.at(index).set('doc:left', lock.value, 'PX', 10_000);
+    }
+    const shared = await second.acquireRead('doc:left', 10_000, ONCE);
+    await untilHeldEverywhere('doc:left', '!readers');
+    await eventually(async () => expect(await readers('doc:left')).toEqual([2, 2, 2]));
+    await Promise.all([lock.release(), shared.release()]);
+  });
+
+  it('keeps a read lock through a rolling restart, re-created by its extensions', async () => {
+    const redlock = make({ restartDelayMs: 300 });
+    const lock = await redlock.acquireRead('doc:rolling', 10_000);
+    for (const server of bed.cluster.servers) {
+      await server.restart();
+      await eventually(async () => expect((await redlock.health()).up).toBe(3), 5_000);
+      await lock.extend(10_000);
+    }
+    await eventually(async () => expect(await readers('doc:rolling')).toEqual([1, 1, 1]));
+    expect(await lock.release()).toBe(true);
+  });
+
   it('refuses bad input before any network call', async () => {
     const redlock: Redlock = make();
     await redlock.health(); // its connections are made and probed

@@ -1,45 +1,56 @@
 import { luaScript } from './lua-script.js';
 import { QUEUE_LUA } from './wait-queue-scripts.js';
-import { READERS_MARKER, READER_VALUE_PREFIX } from './keys.js';
 
 /**
  * Lua shared by the read scripts: readers are entries of a sorted set beside the resource
  * (`<resource>:redlock:readers`), each scored by the node time at which it lapses, and while
- * any is live the resource's key holds a marker that outlives them all. A writer is a plain
- * holder of the key (the mutex), so the marker keeps every writer's SET NX and queued attempt
- * off it, with no change to the writer's scripts. A waiter whose value starts with
- * `READER_VALUE_PREFIX` is a reader.
+ * any is live the resource's key holds the marker (`READERS_MARKER`), set to lapse with the
+ * latest of them. A writer is a plain holder of the key (the mutex), so the marker keeps every
+ * writer's SET NX and queued attempt off it, with no change to the writer's scripts.
  */
-const READ_LUA = `${QUEUE_LUA}local MARKER = '${READERS_MARKER}'
-local function is_reader(value)
-  return string.sub(value, 1, 1) == '${READER_VALUE_PREFIX}'
-end
--- Drops lapsed readers; the latest live reader's end (node ms), or nil if none is left.
+const READ_LUA = `${QUEUE_LUA}-- Drops lapsed readers; the latest live reader's end (node ms), or nil if none is left.
 local function readers_end(readers, now)
   redis.call('zremrangebyscore', readers, '-inf', now)
   local last = redis.call('zrange', readers, -1, -1, 'WITHSCORES')[2]
   return last and tonumber(last)
 end
--- Makes the key's marker, and the set, last as long as the latest reader (never shorter).
+-- Makes the marker, and the set, lapse with the latest live reader (one ms after it: the key's
+-- expiry is reckoned from the script's start, a little before this clock was read). Shortens
+-- them too, once longer readers left. With no live reader left, deletes the marker: answers
+-- whether any reader is left.
 local function cover_readers(resource, readers, now)
-  local life = readers_end(readers, now) - now
-  if redis.call('get', resource) ~= MARKER or redis.call('pttl', resource) < life then
-    redis.call('set', resource, MARKER, 'PX', life)
+  local last = readers_end(readers, now)
+  if not last then
+    if redis.call('get', resource) == READERS_MARKER then
+      redis.call('del', resource)
+    end
+    return false
   end
-  if redis.call('pttl', readers) < life then
-    redis.call('pexpire', readers, life)
+  local life = last - now + 1
+  redis.call('set', resource, READERS_MARKER, 'PX', life)
+  redis.call('pexpire', readers, life)
+  return true
+end
+-- Makes the key a readers' key where it holds a reader's value (handed to it by a release, or
+-- to an entry it left in the queue while it held the lock elsewhere): that reader becomes an
+-- entry with the key's remaining life.
+local function reader_key_to_marker(resource, readers, current, now)
+  local remaining = redis.call('pttl', resource)
+  if remaining > 0 then
+    redis.call('zadd', readers, now + remaining, current)
   end
+  cover_readers(resource, readers, now)
 end
 `;
 
 /**
- * Acquire a read lock on one resource, in queue order. Grants (adds the reader, and sets or
- * prolongs the marker) when the key was handed to this reader by a release, or when the key is
- * free or held by readers and no live writer waits ahead of this waiter (anywhere in the queue,
- * for a newcomer): readers share, and a waiting writer is not overtaken. On a grant it also
- * tells the readers at the head of the queue, up to the first writer, to take theirs. Otherwise
- * joins the queue (or renews the entry) and answers `{held, now}`, as the queued acquire does.
- * Answers 0 on a grant.
+ * Acquire a read lock on one resource, in queue order. Grants (adds the reader, and sets the
+ * marker to cover it) when the key is free, held by readers, or holds a reader's value (handed
+ * by a release: made a readers' key first), and no live writer waits ahead of this waiter
+ * (anywhere in the queue, for a newcomer): readers share, and a waiting writer is not
+ * overtaken. A grant that took over a handed key, or that found a lapsed writer ahead, tells
+ * the readers queued at the head to take theirs. Otherwise joins the queue (or renews the
+ * entry) and answers `{held, now}`, as the queued acquire does. Answers 0 on a grant.
  *
  * KEYS: the resource, its waiters, its waiter deadlines, its readers.
  * ARGV: as the queued acquire: the reader's value, ttl, member, priority, join ('1' or '0').
@@ -48,50 +59,43 @@ export const QUEUED_READ_ACQUIRE_SCRIPT = luaScript(
   'queued read acquire',
   `${READ_LUA}local resource, waiters, deadlines, readers = KEYS[1], KEYS[2], KEYS[3], KEYS[4]
 local value, ttl, member = ARGV[1], ARGV[2], ARGV[3]
--- The deadline of the first live writer queued ahead of this member, or nil.
+local woke_needed = false
+-- The deadline of the first live writer queued ahead of this member, or nil. Lapsed entries on
+-- the way are dropped (a lapsed writer held readers back: they are told).
 local function writer_ahead(now)
   for _, entry in ipairs(redis.call('zrange', waiters, 0, -1)) do
     if entry == member then return nil end
     local deadline = tonumber(redis.call('zscore', deadlines, entry))
+    local _, _, entry_value = parse_member(entry)
     if not deadline or deadline <= now then
       redis.call('zrem', waiters, entry)
       redis.call('zrem', deadlines, entry)
-    else
-      local _, _, entry_value = parse_member(entry)
-      if not is_reader(entry_value) then return deadline end
+      if not is_reader_value(entry_value) then woke_needed = true end
+    elseif not is_reader_value(entry_value) then
+      return deadline
     end
   end
   return nil
 end
--- Tells the live readers at the head of the queue, up to the first writer, to take theirs.
-local function wake_readers(now)
-  for _, entry in ipairs(redis.call('zrange', waiters, 0, -1)) do
-    local deadline = tonumber(redis.call('zscore', deadlines, entry))
-    if deadline and deadline > now then
-      local _, inbox, entry_value = parse_member(entry)
-      if not is_reader(entry_value) then return end
-      notify(resource, inbox, entry_value)
-    end
-  end
-end
-local function admit(now)
-  redis.call('zadd', readers, now + tonumber(ttl), value)
-  cover_readers(resource, readers, now)
-  redis.call('zrem', waiters, member)
-  redis.call('zrem', deadlines, member)
-  wake_readers(now)
-  return 0
-end
 local now = clock()
 local current = redis.call('get', resource)
-local held
 if current == value then
-  -- Handed to this reader by a release: the marker replaces its value.
-  return admit(now)
-elseif not current or current == MARKER then
-  local writer_deadline = writer_ahead(now)
+  -- Handed to this reader by a release: it becomes a readers' key.
+  woke_needed = true
+elseif current and current ~= READERS_MARKER and is_reader_value(current) then
+  reader_key_to_marker(resource, readers, current, now)
+  current = READERS_MARKER
+end
+local held
+if current == value or not current or current == READERS_MARKER then
+  local writer_deadline = current ~= value and writer_ahead(now)
   if not writer_deadline then
-    return admit(now)
+    redis.call('zadd', readers, now + tonumber(ttl), value)
+    cover_readers(resource, readers, now)
+    redis.call('zrem', waiters, member)
+    redis.call('zrem', deadlines, member)
+    if woke_needed then wake_readers(resource, waiters, deadlines) end
+    return 0
   end
   if current then
     held = math.max(redis.call('pttl', resource), 1)
@@ -113,9 +117,9 @@ return {held, now}`,
 
 /**
  * A reader's release, or a waiting reader's `leave` / `stay` (see the hand-off release): drops
- * the reader (and the key, if a release handed it to this reader and it has not taken it yet);
- * the last live reader out deletes the marker; a key left free goes to the first waiter.
- * Answers 1 if this reader was there, else 0.
+ * the reader (and the key, if a release handed it to this reader and it has not taken it yet),
+ * and makes the marker lapse with the latest reader left; the last live reader out deletes it,
+ * and a key left free goes to the first waiter. Answers 1 if this reader was live there, else 0.
  *
  * KEYS: the resource, its waiters, its waiter deadlines, its readers. ARGV[1]: the reader's
  * value. ARGV[2]: the mode, `release`, `leave` or `stay`. ARGV[3]: the queue member to remove
@@ -126,16 +130,16 @@ export const READ_RELEASE_SCRIPT = luaScript(
   'read release',
   `${READ_LUA}local resource, waiters, deadlines, readers = KEYS[1], KEYS[2], KEYS[3], KEYS[4]
 local value, mode = ARGV[1], ARGV[2]
-local removed = redis.call('zrem', readers, value)
+local now = clock()
+local score = redis.call('zscore', readers, value)
+local removed = (score and tonumber(score) > now) and 1 or 0
+redis.call('zrem', readers, value)
 local current = redis.call('get', resource)
-local free = false
 if current == value then
   redis.call('del', resource)
   removed = 1
-  free = true
-elseif current == MARKER and not readers_end(readers, clock()) then
-  redis.call('del', resource)
-  free = true
+elseif current == READERS_MARKER then
+  cover_readers(resource, readers, now)
 end
 local has_queue = redis.call('exists', waiters) == 1
 local priority = ARGV[5]
@@ -147,10 +151,10 @@ if has_queue and ARGV[3] ~= '' then
   redis.call('zrem', deadlines, ARGV[3])
 end
 if mode == 'stay' then
-  enqueue(waiters, deadlines, ARGV[4], priority, tonumber(ARGV[6]), clock())
+  enqueue(waiters, deadlines, ARGV[4], priority, tonumber(ARGV[6]), now)
   has_queue = true
 end
-if has_queue and (free or redis.call('exists', resource) == 0) then
+if has_queue and redis.call('exists', resource) == 0 then
   hand_off(resource, waiters, deadlines)
 end
 return removed`,
@@ -158,9 +162,10 @@ return removed`,
 );
 
 /**
- * Extend a read lock: a live reader's end moves to ttl from now, and the marker is prolonged
- * to cover it. Answers 1, or 0 if the reader is not there (lapsed or released), which counts as
- * lost on this node.
+ * Extend a read lock: the reader's end moves to ttl from now and the marker follows it (also
+ * shorter, when the other readers end sooner). Like the mutex's extend, it re-creates a reader
+ * lost on a node (a restart, an eviction) where the key is free or held by readers; on a key
+ * held by a writer or another exclusive holder it answers 0, lost on this node. Answers 1.
  *
  * KEYS: as the read acquire (the resource, its waiters, its waiter deadlines, its readers).
  * ARGV[1]: the reader's value. ARGV[2]: ttl in milliseconds.
@@ -170,9 +175,12 @@ export const READ_EXTEND_SCRIPT = luaScript(
   `${READ_LUA}local resource, readers = KEYS[1], KEYS[4]
 local value = ARGV[1]
 local now = clock()
-local score = redis.call('zscore', readers, value)
-if not score or tonumber(score) <= now or redis.call('get', resource) ~= MARKER then
-  return 0
+local current = redis.call('get', resource)
+if current and current ~= READERS_MARKER and current ~= value then
+  if not is_reader_value(current) then
+    return 0
+  end
+  reader_key_to_marker(resource, readers, current, now)
 end
 redis.call('zadd', readers, now + tonumber(ARGV[2]), value)
 cover_readers(resource, readers, now)

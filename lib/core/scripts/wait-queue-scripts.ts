@@ -1,5 +1,5 @@
 import { LUA_GREATER, luaScript } from './lua-script.js';
-import { RELEASE_CHANNEL_SUFFIX } from './keys.js';
+import { READERS_MARKER, READER_VALUE_PREFIX, RELEASE_CHANNEL_SUFFIX } from './keys.js';
 
 /**
  * Lua shared by the queue scripts (internal): the node's clock (read once, when first needed),
@@ -58,6 +58,26 @@ end
 -- key or may take it now. Best effort: an ACL that forbids PUBLISH costs notices, nothing else.
 local function notify(resource, inbox, value)
   redis.pcall('publish', resource .. '${RELEASE_CHANNEL_SUFFIX}:' .. inbox, value)
+end
+-- Read locks: what the key holds while readers hold it, and how a reader's value starts.
+local READERS_MARKER = '${READERS_MARKER}'
+local function is_reader_value(value)
+  return string.sub(value, 1, 1) == '${READER_VALUE_PREFIX}'
+end
+-- Tells the live readers at the head of a queue, up to its first live writer, to take their
+-- read locks: for when readers hold the key and the waiters ahead of those readers are gone
+-- (a reader took a handed key over, or a writer ahead left or lapsed). Each is told once per
+-- such change, not once per reader admitted.
+local function wake_readers(resource, waiters, deadlines)
+  local now = clock()
+  for _, entry in ipairs(redis.call('zrange', waiters, 0, -1)) do
+    local deadline = tonumber(redis.call('zscore', deadlines, entry))
+    if deadline and deadline > now then
+      local _, inbox, value = parse_member(entry)
+      if not is_reader_value(value) then return end
+      notify(resource, inbox, value)
+    end
+  end
 end
 -- Hands a free key to the first live waiter of its queue: SET to its value with its ttl, out
 -- of the queue, and told on its instance's channel.
@@ -259,6 +279,10 @@ return deleted`,
  * published. Publishing is best effort (`pcall`): an ACL that forbids it
  * costs the waiters their notices, never the release. Answers how many keys it deleted.
  *
+ * A key that readers hold (the read locks' marker) is not free: when a waiter leaves its queue,
+ * the readers queued behind it are told to try again (a writer that gave up no longer holds
+ * them back).
+ *
  * Modes: `leave` (a waiter gives up: its entry goes too), `stay` (a waiter drops the partial
  * grants of a failed attempt but keeps its place, under a new member). After a `stay`, each freed key goes to its first waiter, which may be the same
  * waiter under its new value: since every node orders waiters by the same priority, the
@@ -296,6 +320,9 @@ for i = 1, n do
   end
   if has_queue and (free or redis.call('exists', resource) == 0) then
     hand_off(resource, waiters, deadlines)
+  elseif has_queue and redis.call('get', resource) == READERS_MARKER then
+    -- Readers hold the key: those queued behind the waiter that left may go in now.
+    wake_readers(resource, waiters, deadlines)
   end
 end
 return deleted`,
