@@ -61,7 +61,7 @@ export async function warmUp(client: LockClient, cpuMs = 0): Promise<void> {
     const { user, system } = process.cpuUsage(cpuAtStart);
     return (user + system) / 1000;
   };
-  for (let i = 0; i < 50 || (i % 64 !== 0 || spentMs() < cpuMs); i++) {
+  for (let i = 0; i < 50 || i % 64 !== 0 || spentMs() < cpuMs; i++) {
     await client.release(await client.acquire(`${prefix}:${i % 64}`, TTL_MS));
   }
 }
