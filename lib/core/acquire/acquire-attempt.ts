@@ -92,10 +92,12 @@ function queuedArgs(
 }
 
 /**
- * The first attempt on one resource, for a free key: `SET NX PX` on every node. The lock;
- * `'refused'` when some node holds the key (the queued attempt then follows, with the same
- * value, so it renews the grants this one may have left: sent behind it on each connection,
- * it lands after it); or, with too many nodes failing or too slow, why there is none.
+ * The first attempt on one resource, for a free key: `SET NX PX` on every node (with `reads`,
+ * the read script, which does not join the queue). The lock; `'refused'` when some node holds
+ * the key (the queued attempt then follows, with the same value, so it renews the grants this
+ * one may have left: sent behind it on each connection, it lands after it); or, with too many
+ * nodes failing or too slow, why there is none. No waiter is made for it: a lock nobody holds
+ * costs no queue bookkeeping.
  */
 export async function attemptSetIfAbsent(
   engine: AttemptContext,
@@ -103,9 +105,18 @@ export async function attemptSetIfAbsent(
   value: string,
   ttlMs: number,
   attempt: number,
+  reads = false,
 ): Promise<Lock | FailedAttempt | 'refused'> {
   const startedAt = monotonicNow();
-  const tally = await engine.vote(SET_IF_ABSENT, keys, [value, ttlMs], isSet);
+  const tally = reads
+    ? await engine.vote(
+        QUEUED_READ_ACQUIRE_SCRIPT,
+        readKeys(keys[0]),
+        // No member (no entry of its own can be ahead of it) and no joining.
+        [value, ttlMs, '', '', '0'],
+        isZero,
+      )
+    : await engine.vote(SET_IF_ABSENT, keys, [value, ttlMs], isSet);
   const expiresAt = validUntil(startedAt, ttlMs, engine.driftFactor);
   if (tally.yes >= engine.quorum && expiresAt > monotonicNow()) {
     return new Lock(engine.owner, keys, value, attempt, expiresAt);
@@ -121,6 +132,10 @@ export async function attemptSetIfAbsent(
 
 function isSet(reply: 'OK' | null): boolean {
   return reply === 'OK';
+}
+
+function isZero(reply: unknown): boolean {
+  return reply === 0;
 }
 
 /**

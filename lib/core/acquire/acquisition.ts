@@ -66,9 +66,10 @@ export async function acquireWithRetries(
   let value = settings.reads ? newReaderValue() : newLockValue();
   /**
    * Whether the next attempt is the plain first one: one free key (the common case) takes a
-   * plain SET NX PX and no queue bookkeeping. Refused, the queued attempt follows at once.
+   * plain SET NX PX (a read lock: the read script, without joining the queue) and no queue
+   * bookkeeping. Refused, the queued attempt follows at once.
    */
-  let setIfAbsent = engine.usesQueues && keys.length === 1 && !fencing && !settings.reads;
+  let setIfAbsent = engine.usesQueues && keys.length === 1 && !fencing;
   let waiter: Waiter | undefined;
   const deadline = startedAt + settings.waitMs;
   const signals = [settings.signal, engine.closing];
@@ -99,7 +100,14 @@ export async function acquireWithRetries(
       let outcome: Lock | FailedAttempt | 'refused';
       if (setIfAbsent) {
         setIfAbsent = false;
-        outcome = await attemptSetIfAbsent(engine, keys as [string], value, ttlMs, attempt);
+        outcome = await attemptSetIfAbsent(
+          engine,
+          keys as [string],
+          value,
+          ttlMs,
+          attempt,
+          settings.reads,
+        );
       } else if (fencing) {
         outcome = await attemptFencedAcquire(engine, keys, value, ttlMs, attempt, spot);
       } else {

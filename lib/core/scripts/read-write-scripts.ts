@@ -8,22 +8,24 @@ import { QUEUE_LUA } from './wait-queue-scripts.js';
  * latest of them. A writer is a plain holder of the key (the mutex), so the marker keeps every
  * writer's SET NX and queued attempt off it, with no change to the writer's scripts.
  */
-const READ_LUA = `${QUEUE_LUA}-- Drops lapsed readers; the latest live reader's end (node ms), or nil if none is left.
+const READ_LUA = `${QUEUE_LUA}-- The latest live reader's end (node ms), or nil if none is live (entries are scored by their
+-- end, so the last one is live if any is).
 local function readers_end(readers, now)
-  redis.call('zremrangebyscore', readers, '-inf', now)
-  local last = redis.call('zrange', readers, -1, -1, 'WITHSCORES')[2]
-  return last and tonumber(last)
+  local last = tonumber(redis.call('zrange', readers, -1, -1, 'WITHSCORES')[2])
+  if last and last > now then return last end
+  return nil
 end
 -- Makes the marker, and the set, lapse with the latest live reader (one ms after it: the key's
 -- expiry is reckoned from the script's start, a little before this clock was read). Shortens
--- them too, once longer readers left. With no live reader left, deletes the marker: answers
--- whether any reader is left.
-local function cover_readers(resource, readers, now)
+-- them too, once longer readers left. With no live reader left, deletes the set, and the
+-- marker when the key holds it (holds_marker): answers whether any reader is left.
+local function cover_readers(resource, readers, now, holds_marker)
   local last = readers_end(readers, now)
   if not last then
-    if redis.call('get', resource) == READERS_MARKER then
+    if holds_marker then
       redis.call('del', resource)
     end
+    redis.call('del', readers)
     return false
   end
   local life = last - now + 1
@@ -39,7 +41,7 @@ local function reader_key_to_marker(resource, readers, current, now)
   if remaining > 0 then
     redis.call('zadd', readers, now + remaining, current)
   end
-  cover_readers(resource, readers, now)
+  cover_readers(resource, readers, now, false)
 end
 `;
 
@@ -59,6 +61,7 @@ export const QUEUED_READ_ACQUIRE_SCRIPT = luaScript(
   'queued read acquire',
   `${READ_LUA}local resource, waiters, deadlines, readers = KEYS[1], KEYS[2], KEYS[3], KEYS[4]
 local value, ttl, member = ARGV[1], ARGV[2], ARGV[3]
+local queued = redis.call('exists', waiters) == 1
 local woke_needed = false
 -- The deadline of the first live writer queued ahead of this member, or nil. Lapsed entries on
 -- the way are dropped (a lapsed writer held readers back: they are told).
@@ -88,13 +91,15 @@ elseif current and current ~= READERS_MARKER and is_reader_value(current) then
 end
 local held
 if current == value or not current or current == READERS_MARKER then
-  local writer_deadline = current ~= value and writer_ahead(now)
+  local writer_deadline = queued and current ~= value and writer_ahead(now)
   if not writer_deadline then
     redis.call('zadd', readers, now + tonumber(ttl), value)
-    cover_readers(resource, readers, now)
-    redis.call('zrem', waiters, member)
-    redis.call('zrem', deadlines, member)
-    if woke_needed then wake_readers(resource, waiters, deadlines) end
+    cover_readers(resource, readers, now, false)
+    if queued then
+      redis.call('zrem', waiters, member)
+      redis.call('zrem', deadlines, member)
+      if woke_needed then wake_readers(resource, waiters, deadlines) end
+    end
     return 0
   end
   if current then
@@ -131,15 +136,15 @@ export const READ_RELEASE_SCRIPT = luaScript(
   `${READ_LUA}local resource, waiters, deadlines, readers = KEYS[1], KEYS[2], KEYS[3], KEYS[4]
 local value, mode = ARGV[1], ARGV[2]
 local now = clock()
-local score = redis.call('zscore', readers, value)
-local removed = (score and tonumber(score) > now) and 1 or 0
-redis.call('zrem', readers, value)
+-- Lapsed readers go first (this one too, if it lapsed: then it was not there).
+redis.call('zremrangebyscore', readers, '-inf', now)
+local removed = redis.call('zrem', readers, value)
 local current = redis.call('get', resource)
 if current == value then
   redis.call('del', resource)
   removed = 1
 elseif current == READERS_MARKER then
-  cover_readers(resource, readers, now)
+  cover_readers(resource, readers, now, true)
 end
 local has_queue = redis.call('exists', waiters) == 1
 local priority = ARGV[5]
@@ -183,7 +188,7 @@ if current and current ~= READERS_MARKER and current ~= value then
   reader_key_to_marker(resource, readers, current, now)
 end
 redis.call('zadd', readers, now + tonumber(ARGV[2]), value)
-cover_readers(resource, readers, now)
+cover_readers(resource, readers, now, false)
 return 1`,
   true,
 );
