@@ -59,6 +59,19 @@ export const oursFenced: Contender = {
   },
 };
 
+/** Ours with read locks: the uncontended cost of a read, against the mutex's. */
+export const oursRead: Contender = {
+  name: 'nestjs-redlock (read lock)',
+  create(urls, retry = NO_RETRY) {
+    const redlock = new Redlock(urls, retry);
+    return {
+      acquire: (key, ttlMs) => redlock.acquireRead(key, ttlMs),
+      release: (lock) => redlock.release(lock as never),
+      close: () => redlock.quit(),
+    };
+  },
+};
+
 /** The API that redlock v5 and its fork @sesamecare-oss/redlock share. */
 interface RedlockV5Like {
   on(event: 'error', listener: () => void): unknown;
@@ -202,9 +215,16 @@ export const rawFloor: Contender = {
 
 /** Every contender, by name (the multi-process scenario's children find theirs here). */
 export function contenderNamed(name: string): Contender {
-  const found = [ours, oursFenced, nodeRedlock, sesame, universal, semaphoreMutex, rawFloor].find(
-    (contender) => contender.name === name,
-  );
+  const found = [
+    ours,
+    oursFenced,
+    oursRead,
+    nodeRedlock,
+    sesame,
+    universal,
+    semaphoreMutex,
+    rawFloor,
+  ].find((contender) => contender.name === name);
   if (!found) throw new Error(`no contender named ${name}`);
   return found;
 }

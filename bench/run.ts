@@ -10,6 +10,7 @@ import {
   nodeRedlock,
   ours,
   oursFenced,
+  oursRead,
   rawFloor,
   semaphoreMutex,
   sesame,
@@ -22,6 +23,7 @@ import { memoryRunInChild, type MemoryReport } from './memory.js';
 import { contention, loops, withNodeDown, type Measurement } from './scenarios.js';
 import { describeCommands } from './node-cost.js';
 import { processes } from './processes.js';
+import { readWriteContention } from './read-write.js';
 
 const DURATION_MS = Number(process.env.BENCH_DURATION_MS ?? 1_000);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
@@ -180,7 +182,10 @@ function markdownReport(
     ),
     '',
     'Scenarios: `sequential-N`, one loop acquiring and releasing on N nodes; `fencing-3`, the ' +
-      'same on 3 nodes with and without fencing tokens (ours only: the peers have none); `concurrent64-3`, 64 ' +
+      'same on 3 nodes with and without fencing tokens (ours only: the peers have none); `read-3`, the same with read ' +
+      'locks and with the mutex (ours only); `rw16+2-3`, 16 clients taking read locks and 2 taking write locks on ' +
+      'one key, each holding it for 1 ms, with the same retry settings as the contention scenarios (ours only: ' +
+      'no peer has a read-write lock), where `lost` counts a writer seen beside anyone; `concurrent64-3`, 64 ' +
       'loops on distinct keys; `contention8-3` and `contention32-3`, 8 or 32 clients on one key, each holding it for a ' +
       'read-sleep(1 ms)-write of a shared counter (retry delay 10 ms + up to 10 ms jitter for ' +
       'all), measured after 300 ms of the same contention, untimed; `node-down-3`, one of 3 nodes SIGKILLed under a running client; ' +
@@ -243,6 +248,14 @@ async function main(): Promise<void> {
     await run('sequential with fencing, 3 nodes', [ours, oursFenced], (c) =>
       loops(c, three.urls, 'fencing-3', 1, DURATION_MS),
     );
+    await run('sequential read locks, 3 nodes', [ours, oursRead], (c) =>
+      loops(c, three.urls, 'read-3', 1, DURATION_MS),
+    );
+    const readWriteLabel = '16 readers and 2 writers, 3 nodes';
+    if (!only || readWriteLabel.includes(only)) {
+      process.stderr.write(`… ${readWriteLabel}\n`);
+      results.push(...(await readWriteContention(three.urls, 'rw16+2-3', 16, 2, DURATION_MS)));
+    }
     await run('4 processes, 3 nodes', all, (c) =>
       processes(c, three.urls, 'processes4-3', 4, DURATION_MS),
     );
@@ -331,6 +344,30 @@ async function main(): Promise<void> {
         1 /
         ratio('fencing-3', (round) => round.find((m) => m.library === oursFenced.name)!.opsPerSec),
       atLeast: 0.4,
+    },
+    {
+      // Issue 18: an uncontended read lock costs at most 1.2 times the mutex.
+      name: 'read-3: read lock vs mutex',
+      value:
+        1 / ratio('read-3', (round) => round.find((m) => m.library === oursRead.name)!.opsPerSec),
+      range: ratioRange(
+        'read-3',
+        (round) => round.find((m) => m.library === oursRead.name)!.opsPerSec,
+      )
+        ?.map((r) => 1 / r)
+        .reverse() as [number, number] | undefined,
+      atLeast: 1 / 1.2,
+    },
+    {
+      name: 'rw16+2-3 overlaps (a writer beside anyone)',
+      value: find('rw16+2-3', `${ours.name} (writers)`).lostUpdates ?? NaN,
+      atMost: 0,
+    },
+    {
+      // A stream of readers must not starve the writers: their worst wait stays short.
+      name: "rw16+2-3 writers' worst wait ms",
+      value: find('rw16+2-3', `${ours.name} (writers)`).latencyMs.max,
+      atMost: 100,
     },
     { name: 'node-down-3 p99 ms', value: find('node-down-3', ours.name).latencyMs.p99, atMost: 5 },
     {
