@@ -1,5 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
 import { Redlock, ResourceLockedError, type Lock } from '../../lib/index.js';
+import { QUEUED_READ_ACQUIRE_SCRIPT } from '../../lib/core/scripts/index.js';
 import { eventually } from '../support/eventually.js';
 import { useRedisNodes } from '../support/test-bed.js';
 
@@ -290,6 +291,44 @@ describe('read-write locks (3 nodes)', () => {
     }
     await eventually(async () => expect(await readers('doc:rolling')).toEqual([1, 1, 1]));
     expect(await lock.release()).toBe(true);
+  });
+
+  describe("one node's read script: a reader that holds the node is renewed, whoever queued since", () => {
+    const keys = [
+      'doc:renew',
+      ...['waiters', 'deadlines', 'readers'].map((k) => `doc:renew:redlock:${k}`),
+    ];
+    const node = () => bed.probe.at(0);
+    const member = (value: string) => `10000:inbox:${value}`;
+    const attempt = (value: string, asMember: string, join: '0' | '1') =>
+      node().eval(QUEUED_READ_ACQUIRE_SCRIPT.source, 4, ...keys, value, 10_000, asMember, '', join);
+    /** A live writer queued on the node. */
+    const queueWriter = async () => {
+      const [seconds] = (await node().time()) as unknown as [string, string];
+      const writer = member('w2value');
+      await node().zadd(keys[1], 1, writer);
+      await node().zadd(keys[2], Number(seconds) * 1000 + 60_000, writer);
+    };
+
+    it('after another attempt turned the key handed to it over', async () => {
+      const r1 = '~r1value';
+      await node().set(keys[0], r1, 'PX', 10_000);
+      await queueWriter();
+      // A newcomer is refused (a writer waits) but turns R1's handed key into a readers' key.
+      expect(await attempt('~newcomer', '', '0')).not.toBe(0);
+      expect(await node().get(keys[0])).toBe('!readers');
+      // R1's own attempt still holds its turn.
+      expect(await attempt(r1, member(r1), '1')).toBe(0);
+    });
+
+    it('after its own first attempt was granted and a writer queued', async () => {
+      const value = '~firstvalue';
+      expect(await attempt(value, '', '0')).toBe(0);
+      await queueWriter();
+      // The queued attempt that follows a refusal elsewhere renews the grant, not refuses it.
+      expect(await attempt(value, member(value), '1')).toBe(0);
+      expect(await node().zcard(keys[3])).toBe(1);
+    });
   });
 
   it('refuses bad input before any network call', async () => {

@@ -46,12 +46,14 @@ end
 `;
 
 /**
- * Acquire a read lock on one resource, in queue order. Grants (adds the reader, and sets the
- * marker to cover it) when the key is free, held by readers, or holds a reader's value (handed
- * by a release: made a readers' key first), and no live writer waits ahead of this waiter
- * (anywhere in the queue, for a newcomer): readers share, and a waiting writer is not
- * overtaken. A grant that took over a handed key, or that found a lapsed writer ahead, tells
- * the readers queued at the head to take theirs. Otherwise joins the queue (or renews the
+ * Acquire a read lock on one resource, in queue order. Renews (grants) a reader that holds the
+ * node already: the key was handed to it, or it has a live entry (as the mutex renews a key
+ * that holds its value). Grants a new reader (adds it, and sets the marker to cover it) when
+ * the key is free, held by readers, or holds another reader's value (made a readers' key
+ * first), and no live writer waits ahead of it (anywhere in the queue, for a newcomer):
+ * readers share, and a waiting writer is not overtaken. A grant to a reader that held the node
+ * already, or that found a lapsed writer ahead, tells the readers queued at the head to take
+ * theirs. Otherwise joins the queue (or renews the
  * entry) and answers `{held, now}`, as the queued acquire does. Answers 0 on a grant.
  *
  * KEYS: the resource, its waiters, its waiter deadlines, its readers.
@@ -82,16 +84,23 @@ local function writer_ahead(now)
 end
 local now = clock()
 local current = redis.call('get', resource)
-if current == value then
-  -- Handed to this reader by a release: it becomes a readers' key.
-  woke_needed = true
-elseif current and current ~= READERS_MARKER and is_reader_value(current) then
+-- Whether this reader holds the node already: handed the key by a release, or a live entry of
+-- its own (granted before, or made one when another attempt turned its handed key over). It is
+-- renewed, as the mutex renews a key that holds its value, whoever waits in the queue.
+local holds = current == value
+if current and current ~= READERS_MARKER and not holds and is_reader_value(current) then
   reader_key_to_marker(resource, readers, current, now)
   current = READERS_MARKER
 end
+if queued and current == READERS_MARKER then
+  local score = tonumber(redis.call('zscore', readers, value))
+  holds = score ~= nil and score > now
+end
+-- A reader that holds the node and was waiting lets the readers queued behind it in.
+if holds then woke_needed = true end
 local held
-if current == value or not current or current == READERS_MARKER then
-  local writer_deadline = queued and current ~= value and writer_ahead(now)
+if holds or not current or current == READERS_MARKER then
+  local writer_deadline = queued and not holds and writer_ahead(now)
   if not writer_deadline then
     redis.call('zadd', readers, now + tonumber(ttl), value)
     cover_readers(resource, readers, now, false)
