@@ -155,19 +155,7 @@ if current == value then
 elseif current == READERS_MARKER then
   cover_readers(resource, readers, now, true)
 end
-local has_queue = redis.call('exists', waiters) == 1
-local priority = ARGV[5]
-if has_queue and ARGV[3] ~= '' then
-  if mode == 'stay' and priority == '' then
-    priority = redis.call('zscore', waiters, ARGV[3]) or ''
-  end
-  redis.call('zrem', waiters, ARGV[3])
-  redis.call('zrem', deadlines, ARGV[3])
-end
-if mode == 'stay' then
-  enqueue(waiters, deadlines, ARGV[4], priority, tonumber(ARGV[6]), now)
-  has_queue = true
-end
+local has_queue = leave_or_stay(waiters, deadlines, mode, ARGV[3], ARGV[4], ARGV[5], ARGV[6])
 if has_queue and redis.call('exists', resource) == 0 then
   hand_off(resource, waiters, deadlines)
 end

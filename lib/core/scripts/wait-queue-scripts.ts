@@ -79,6 +79,24 @@ local function wake_readers(resource, waiters, deadlines)
     end
   end
 end
+-- A waiter's way out of a release (ARGV[2..6] of the release scripts): \`leave\` takes its entry
+-- (member) out of the queue; \`stay\` re-queues it under a new member, in its place unless given
+-- a priority. Answers whether the resource has a queue after it.
+local function leave_or_stay(waiters, deadlines, mode, member, new_member, priority, life)
+  local has_queue = redis.call('exists', waiters) == 1
+  if has_queue and member ~= '' then
+    if mode == 'stay' and priority == '' then
+      priority = redis.call('zscore', waiters, member) or ''
+    end
+    redis.call('zrem', waiters, member)
+    redis.call('zrem', deadlines, member)
+  end
+  if mode == 'stay' then
+    enqueue(waiters, deadlines, new_member, priority, tonumber(life), clock())
+    has_queue = true
+  end
+  return has_queue
+end
 -- Hands a free key to the first live waiter of its queue: SET to its value with its ttl, out
 -- of the queue, and told on its instance's channel.
 local function hand_off(resource, waiters, deadlines)
@@ -305,19 +323,7 @@ for i = 1, n do
     deleted = deleted + redis.call('del', resource)
     free = true
   end
-  local has_queue = redis.call('exists', waiters) == 1
-  local priority = ARGV[5]
-  if has_queue then
-    if mode == 'stay' and priority == '' then
-      priority = redis.call('zscore', waiters, ARGV[3]) or ''
-    end
-    redis.call('zrem', waiters, ARGV[3])
-    redis.call('zrem', deadlines, ARGV[3])
-  end
-  if mode == 'stay' then
-    enqueue(waiters, deadlines, ARGV[4], priority, tonumber(ARGV[6]), clock())
-    has_queue = true
-  end
+  local has_queue = leave_or_stay(waiters, deadlines, mode, ARGV[3], ARGV[4], ARGV[5], ARGV[6])
   if has_queue and (free or redis.call('exists', resource) == 0) then
     hand_off(resource, waiters, deadlines)
   elseif has_queue and redis.call('get', resource) == READERS_MARKER then
