@@ -2,7 +2,7 @@ import type { Access, Grant, HistoryEvent } from './history.js';
 
 /** The properties the fault suite checks a history against. */
 export type ViolationKind =
-  /** Two holders' validity windows overlap (mutual exclusion broken). */
+  /** Two holders' validity windows overlap, one of them exclusive (exclusion broken). */
   | 'overlap'
   /** The fenced storage accepted an access with a token lower than one it had already seen. */
   | 'stale-accepted'
@@ -64,7 +64,10 @@ export function checkHistory(events: readonly HistoryEvent[], finalValue: number
   };
 }
 
-/** (a) A window runs from the grant to the release or the end of validity, whichever is first. */
+/**
+ * (a) A window runs from the grant to the release or the end of validity, whichever is first.
+ * An exclusive window overlaps no other; read windows may overlap each other.
+ */
 function overlaps(grants: readonly Grant[], releases: Map<string, number>): Violation[] {
   const windows = grants
     .map((grant) => ({
@@ -74,17 +77,24 @@ function overlaps(grants: readonly Grant[], releases: Map<string, number>): Viol
     }))
     .sort((a, b) => a.from - b.from);
   const found: Violation[] = [];
-  let latest: (typeof windows)[number] | undefined;
+  type Window = (typeof windows)[number];
+  // Of the windows started so far, the one that ends last, and the exclusive one that does.
+  let latest: Window | undefined;
+  let latestExclusive: Window | undefined;
   for (const window of windows) {
-    if (latest && window.from < latest.to) {
+    const reads = window.grant.mode === 'read';
+    const other = reads ? latestExclusive : latest;
+    if (other && window.from < other.to) {
       found.push({
         kind: 'overlap',
         detail:
-          `worker ${window.grant.worker}'s lock from ${window.from.toFixed(1)} overlaps worker ` +
-          `${latest.grant.worker}'s until ${latest.to.toFixed(1)}`,
+          `worker ${window.grant.worker}'s ${reads ? 'read ' : ''}lock from ` +
+          `${window.from.toFixed(1)} overlaps worker ${other.grant.worker}'s ` +
+          `${other.grant.mode === 'read' ? 'read ' : ''}lock until ${other.to.toFixed(1)}`,
       });
     }
     if (!latest || window.to > latest.to) latest = window;
+    if (!reads && (!latestExclusive || window.to > latestExclusive.to)) latestExclusive = window;
   }
   return found;
 }

@@ -18,6 +18,8 @@ export interface Grant {
   /** `at + lock.validityMs`: when the holder must stop relying on the lock. */
   readonly validUntil: number;
   readonly token?: string;
+  /** `'read'` for a read lock (shared with other readers); exclusive otherwise. */
+  readonly mode?: 'read';
 }
 
 /** The holder gave the lock up (recorded before `release()` is sent). */

@@ -41,6 +41,8 @@ interface Scenario {
   readonly pauseHoldersEvery: number;
   /** `none`: the checker must find nothing. `violation`: it must find something (calibration). */
   readonly expect: 'none' | 'violation';
+  /** Workers taking read locks beside the writers (`unlocked read`: reading with none). */
+  readonly readers?: { readonly count: number; readonly mode: 'read' | 'unlocked read' };
 }
 
 const NODES = 5;
@@ -65,6 +67,24 @@ const SCENARIOS: readonly Scenario[] = [
     nodeFaults: false,
     pauseHoldersEvery: 8,
     expect: 'none',
+  },
+  {
+    name: 'readers and writers, every fault, fencing on',
+    fencing: true,
+    durationMs: 8_000 * scale,
+    nodeFaults: true,
+    pauseHoldersEvery: 25,
+    expect: 'none',
+    readers: { count: 3, mode: 'read' },
+  },
+  {
+    name: 'calibration: readers that take no lock, beside writers',
+    fencing: true,
+    durationMs: 3_000 * scale,
+    nodeFaults: false,
+    pauseHoldersEvery: 1_000_000,
+    expect: 'violation',
+    readers: { count: 2, mode: 'unlocked read' },
   },
   {
     name: 'calibration: paused holders, fencing off',
@@ -140,7 +160,8 @@ async function runScenario(scenario: Scenario): Promise<Outcome> {
   let allReady!: () => void;
   const everyoneReady = new Promise<void>((resolve) => (allReady = resolve));
   try {
-    const done = Array.from({ length: WORKERS }, (_, id) => {
+    const workerCount = WORKERS + (scenario.readers?.count ?? 0);
+    const done = Array.from({ length: workerCount }, (_, id) => {
       const nodes = cluster.urls.map((url, index) =>
         id === 0 && index === NODES - 1 ? proxy.url : url,
       );
@@ -153,6 +174,7 @@ async function runScenario(scenario: Scenario): Promise<Outcome> {
         workMs: WORK_MS,
         restartDelayMs: 3 * TTL_MS,
         pausable: true,
+        mode: id >= WORKERS ? scenario.readers?.mode : undefined,
       };
       const child = fork(new URL('./worker.js', import.meta.url), [JSON.stringify(config)], {
         stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
@@ -161,7 +183,7 @@ async function runScenario(scenario: Scenario): Promise<Outcome> {
       return new Promise<void>((resolve, reject) => {
         child.on('message', (message: WorkerMessage) => {
           if (message.type === 'event') events.push(message.event);
-          else if (message.type === 'ready' && ++ready === WORKERS) allReady();
+          else if (message.type === 'ready' && ++ready === workerCount) allReady();
           else if (message.type === 'acquire-failed') acquireFailures++;
           else if (message.type === 'read-done') {
             // The holder has read and is about to write: freeze it for longer than its ttl.

@@ -22,6 +22,12 @@ export interface WorkerConfig {
   readonly pausable: boolean;
   /** How long an acquire may wait before it gives up (default 1 s). */
   readonly waitMs?: number;
+  /**
+   * `'read'`: take read locks and only read the counter. `'unlocked read'`: read it with no
+   * lock at all, recording a read grant all the same (a calibration: the checker must see a
+   * writer beside it). Default: take the (exclusive) lock, read, work, write.
+   */
+  readonly mode?: 'read' | 'unlocked read';
 }
 
 /** Messages from a worker to the parent. */
@@ -96,6 +102,39 @@ const write = (lock: Lock, value: number) =>
     return value;
   });
 
+/** A reader's round: a read grant, the read, the work, the release. */
+async function readOnce(): Promise<void> {
+  const startedAt = monotonicMs();
+  let lock: Lock | undefined;
+  if (config.mode === 'read') {
+    try {
+      lock = await redlock.acquireRead(RESOURCE, config.ttlMs);
+    } catch (error) {
+      send({ type: 'acquire-failed', code: (error as { code?: string }).code ?? String(error) });
+      return;
+    }
+  }
+  const value = lock?.value ?? `unlocked:${config.id}:${startedAt}`;
+  const at = monotonicMs();
+  const validUntil = at + (lock ? lock.validityMs : config.ttlMs);
+  record({
+    type: 'grant',
+    worker: config.id,
+    lock: value,
+    startedAt,
+    at,
+    validUntil,
+    mode: 'read',
+  });
+  const sentAt = monotonicMs();
+  const read = Number((await storage.get(RESOURCE)) ?? 0);
+  record({ type: 'read', worker: config.id, lock: value, sentAt, at: monotonicMs(), value: read });
+  await sleep(config.workMs);
+  record({ type: 'release', worker: config.id, lock: value, at: monotonicMs() });
+  await lock?.release();
+  if (!lock) await sleep(config.workMs);
+}
+
 async function main(): Promise<void> {
   // Connect to every node and learn its run_id before the clock starts (PING answers after
   // the INFO that reads it): a restart is noticed only by a client that saw the node before.
@@ -104,6 +143,10 @@ async function main(): Promise<void> {
   send({ type: 'ready' });
   await started;
   while (!stopping) {
+    if (config.mode) {
+      await readOnce();
+      continue;
+    }
     const startedAt = monotonicMs();
     let lock: Lock;
     try {

@@ -89,6 +89,25 @@ describe('the fault-suite checker', () => {
     expect(kinds(events, 0)).toEqual([]);
   });
 
+  it('lets read windows overlap each other, and reports one beside an exclusive window', () => {
+    const read = (worker: number, lock: string, at: number, until: number): Grant => ({
+      ...grant(worker, lock, at - 1, at, until),
+      mode: 'read',
+    });
+    expect(kinds([read(1, 'r1', 0, 50), read(2, 'r2', 10, 60), read(3, 'r3', 20, 30)], 0)).toEqual(
+      [],
+    );
+    // A writer after the readers' windows ended, then readers after its window: clean.
+    expect(
+      kinds([read(1, 'r1', 0, 50), grant(2, 'w', 55, 60, 90), read(3, 'r3', 95, 120)], 0),
+    ).toEqual([]);
+    // A reader inside a writer's window, and a writer inside a long read window.
+    expect(kinds([grant(1, 'w', 0, 1, 50), read(2, 'r', 20, 30)], 0)).toEqual(['overlap']);
+    expect(
+      kinds([read(1, 'r', 0, 100), read(2, 'r2', 5, 10), grant(3, 'w', 20, 30, 40)], 0),
+    ).toEqual(['overlap']);
+  });
+
   it('reports a lost update and counts late writes', () => {
     const events = [
       ...clean(false),
