@@ -60,6 +60,7 @@ describe('contention: wait queues, hand-off and wake-up (3 nodes)', () => {
 
   it('hands the key to the waiter on release: it holds the lock with no further attempt', async () => {
     const holder = await make().acquire('c:1', 10_000);
+    await untilHeldEverywhere('c:1', holder.value);
     const waiting = make(NOTICE_ONLY).acquire('c:1', WAITER_TTL_MS);
     await untilQueued('c:1', 1);
     await untilSubscribed(handOffChannels('c:1'));
@@ -91,6 +92,9 @@ describe('contention: wait queues, hand-off and wake-up (3 nodes)', () => {
     const waiterClient = prefixed(NOTICE_ONLY);
     try {
       const holder = await holderClient.acquire('c:10', 10_000);
+      // A quorum decided: let the third grant land, or the waiter may be granted there and
+      // not queue on that node.
+      await untilHeldEverywhere('app:c:10', holder.value);
       const waiting = waiterClient.acquire('c:10', WAITER_TTL_MS);
       await untilQueued('app:c:10', 1);
       await untilSubscribed(handOffChannels('app:c:10'));
@@ -111,6 +115,7 @@ describe('contention: wait queues, hand-off and wake-up (3 nodes)', () => {
       );
       await listener.psubscribe('c:13:redlock:released*');
       const holder = await make().acquire('c:13', 10_000);
+      await untilHeldEverywhere('c:13', holder.value);
       await eventually(async () =>
         expect(await bed.probe.values('c:13')).toEqual(Array(3).fill(holder.value)),
       );
@@ -183,6 +188,7 @@ describe('contention: wait queues, hand-off and wake-up (3 nodes)', () => {
       for (const seenClocks of [false, true]) {
         const resource = `c:skew:${skewMs}:${fencing}:${seenClocks}`;
         const holder = await make().acquire(resource, 10_000);
+        await untilHeldEverywhere(resource, holder.value);
         const early = make({ ...NOTICE_ONLY, fencing });
         const late = make({ ...NOTICE_ONLY, fencing });
         if (seenClocks) {
@@ -227,6 +233,7 @@ describe('contention: wait queues, hand-off and wake-up (3 nodes)', () => {
 
   it('resolves a split at once: a partial grant is dropped and handed back to the first in line', async () => {
     const holder = await make().acquire('c:11', 10_000);
+    await untilHeldEverywhere('c:11', holder.value);
     // The acquire is decided by a quorum: let the third grant land before taking node 0 away.
     await eventually(async () =>
       expect(await bed.probe.values('c:11')).toEqual([holder.value, holder.value, holder.value]),
@@ -254,6 +261,7 @@ describe('contention: wait queues, hand-off and wake-up (3 nodes)', () => {
 
   it('leaves the queue when a waiter gives up, and passes on what it was handed', async () => {
     const holder = await make().acquire('c:3', 10_000);
+    await untilHeldEverywhere('c:3', holder.value);
     const quitter = new AbortController();
     const giving = make(NOTICE_ONLY).acquire('c:3', WAITER_TTL_MS, { signal: quitter.signal });
     await untilQueued('c:3', 1);
@@ -280,6 +288,7 @@ describe('contention: wait queues, hand-off and wake-up (3 nodes)', () => {
 
   it('lets a waiter that crashed in the queue hold the others up for no longer than its ttl', async () => {
     const holder = await make().acquire('c:5', 10_000);
+    await untilHeldEverywhere('c:5', holder.value);
     // The crashed waiter: its connections vanish while it waits, so it never leaves the queue.
     const connections = bed.cluster.urls.map(
       (url) => new Redis(url, { enableOfflineQueue: false }),
@@ -310,6 +319,7 @@ describe('contention: wait queues, hand-off and wake-up (3 nodes)', () => {
 
   it('wakes a fenced waiter, which takes the lock itself with a larger token', async () => {
     const holder = await make({ fencing: true }).acquire('c:6', 10_000);
+    await untilHeldEverywhere('c:6', holder.value);
     const waiting = make({ ...NOTICE_ONLY, fencing: true }).acquire('c:6', WAITER_TTL_MS);
     await untilQueued('c:6', 1);
     await holder.release();
@@ -323,6 +333,7 @@ describe('contention: wait queues, hand-off and wake-up (3 nodes)', () => {
 
   it('queues a waiter for several resources on each, and wakes it when its keys go free', async () => {
     const holder = await make().acquire('c:7a', 10_000);
+    await untilHeldEverywhere('c:7a', holder.value);
     const waiting = make(NOTICE_ONLY).acquire(['c:7a', 'c:7b'], WAITER_TTL_MS);
     await untilQueued('c:7a', 1);
     await untilQueued('c:7b', 1);
@@ -488,6 +499,7 @@ describe('contention: wait queues, hand-off and wake-up (3 nodes)', () => {
 
   it('falls back to the retry delay when notices are lost', async () => {
     const holder = await make().acquire('c:8', 10_000);
+    await untilHeldEverywhere('c:8', holder.value);
     const waiter = make({ retryCount: -1, retryDelayMs: 200, retryJitterMs: 0 });
     const waiting = waiter.acquire('c:8', WAITER_TTL_MS);
     await untilQueued('c:8', 1);
@@ -505,6 +517,7 @@ describe('contention: wait queues, hand-off and wake-up (3 nodes)', () => {
 
   it('unsubscribes a channel about a second after its last waiter is done', async () => {
     const holder = await make().acquire('c:12', 10_000);
+    await untilHeldEverywhere('c:12', holder.value);
     const waiting = make(NOTICE_ONLY).acquire('c:12', WAITER_TTL_MS);
     await untilSubscribed(handOffChannels('c:12'));
     await holder.release();
