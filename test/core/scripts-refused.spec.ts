@@ -73,8 +73,13 @@ describe('a node that takes SET but refuses scripts', () => {
   it('sends no hold to such a node, so no lock leaves a key there', async () => {
     const urls = [url(servers[0]), ...servers.slice(1).map((s) => `redis://127.0.0.1:${s.port}`)];
     const redlock = quiet(new Redlock(urls, { retryCount: 0, nodeTimeoutMs: 500 }));
-    // Connected and probed (a first acquire may race the probe, as above).
+    // Connected and probed: the probe's verdict on the first node is in. (A first acquire may
+    // race the probe, as above, and its quorum of the two other nodes may come back before it.)
+    const refused = new Promise<Error>((resolve) =>
+      redlock.on('nodeDown', (_node, error) => resolve(error)),
+    );
     await (await redlock.acquire('refused:warm', 10_000)).release();
+    expect(await refused).toMatchObject({ code: 'NODE_MISCONFIGURED' });
     const lock = await redlock.acquire('refused:one', 10_000);
     await expect(redlock.release(lock)).resolves.toBe(true);
     expect(await Promise.all(admins.map((admin) => admin.pttl('refused:one')))).toEqual([
