@@ -59,5 +59,20 @@ export async function saveDocument(
 }
 // #endregion
 
+// #region semaphore
+/** At most 3 report exports per tenant at once, across every instance; the 4th waits its turn. */
+export async function exportReport(tenant: string, run: (signal: AbortSignal) => Promise<void>) {
+  await redlock.usingSemaphore(`exports:${tenant}`, 3, 60_000, (signal) => run(signal), {
+    retryCount: -1, // wait in line (woken by releases, in arrival order)...
+    waitMs: 30_000, // ...for at most 30 s
+  });
+}
+
+/** At most 10 calls to a rate-limited partner API at once; when all 10 are out, fail fast. */
+export async function callPartner<T>(call: (signal: AbortSignal) => Promise<T>): Promise<T> {
+  return redlock.usingSemaphore('partner-api', 10, 5_000, (signal) => call(signal));
+}
+// #endregion
+
 /** Closes the example's connections. */
 export const shutdown = () => redlock.quit();

@@ -42,6 +42,7 @@ describe('the README examples', () => {
       'quick-start',
       'acquire-release',
       'read-write',
+      'semaphore',
       'nest-module',
       'express',
       'express-abort',
@@ -139,6 +140,29 @@ describe('the README examples', () => {
     expect(log.slice(2).sort()).toEqual(['load1 end', 'load2 end', 'save'].sort());
     expect(log[4]).toBe('save');
     expect(token).toBeGreaterThan(0n);
+  });
+
+  it('semaphore: at most 3 exports of a tenant run at once, the rest wait their turn', async () => {
+    let running = 0;
+    let most = 0;
+    const run = async () => {
+      running++;
+      most = Math.max(most, running);
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      running--;
+    };
+    await Promise.all(Array.from({ length: 7 }, () => example.exportReport('t1', run)));
+    expect(most).toBe(3);
+    // The partner API: 10 at once, the 11th fails fast while they are out.
+    const calls = Array.from({ length: 10 }, () =>
+      example.callPartner(() => new Promise((resolve) => setTimeout(() => resolve('ok'), 300))),
+    );
+    await eventually(async () =>
+      expect(await example.callPartner(async () => 'ok').catch((error) => error.code)).toBe(
+        'RESOURCE_LOCKED',
+      ),
+    );
+    expect(await Promise.all(calls)).toEqual(Array(10).fill('ok'));
   });
 
   it('acquire-release: two moves on the same warehouses run one after the other', async () => {

@@ -15,5 +15,6 @@ export {
   type RedisNodeSpec,
 } from './nodes/index.js';
 export { FencedRedisStore } from './fenced-redis-store.js';
+export { MAX_SEMAPHORE_LIMIT } from './semaphore-limit.js';
 export type { NodeHealth, RedlockHealth } from './redlock-health.js';
 export { RedlockWarning, type RedlockWarningCode } from './redlock-warning.js';

@@ -1,6 +1,6 @@
 import { monotonicNow } from './util/clock.js';
 import type { LockLostError } from './errors/index.js';
-import { READER_VALUE_PREFIX } from './scripts/keys.js';
+import { PERMIT_VALUE_PREFIX, READER_VALUE_PREFIX } from './scripts/keys.js';
 
 /** Where a lock stands, as the engine tracks it (internal). */
 export interface LockState {
@@ -19,6 +19,14 @@ export interface LockState {
   queueMember?: string;
   /** When its acquisition began (monotonic ms): none of its holds was sent before. */
   acquiringSince?: number;
+  /** A semaphore permit's limit and slot. */
+  readonly permit?: PermitSlot;
+}
+
+/** Which slot of a semaphore of `limit` permits a permit holds (internal). */
+export interface PermitSlot {
+  readonly limit: number;
+  readonly slot: number;
 }
 
 /** What a lock needs from the engine that issued it (internal). */
@@ -75,6 +83,12 @@ export class Lock {
    * `undefined` without fencing.
    */
   readonly fencingToken: bigint | undefined;
+  /**
+   * For a semaphore permit (`acquireSemaphore()`): which of the semaphore's `limit` slots it
+   * holds, from 0 to `limit − 1`. No two holders have the same slot at once, so it can pick a
+   * per-permit resource (a connection, a worker). `undefined` for other locks.
+   */
+  readonly slot: number | undefined;
   /** @internal Locks are made by `Redlock.acquire()`. */
   constructor(
     owner: LockOwner,
@@ -83,21 +97,28 @@ export class Lock {
     attempts: number,
     expiresAt: number,
     fencingToken?: bigint,
+    permit?: PermitSlot,
   ) {
     this.resources = resources;
     this.value = value;
     this.attempts = attempts;
     this.fencingToken = fencingToken;
-    const internals: LockInternals = { owner, state: { expiresAt, status: 'held' } };
+    this.slot = permit?.slot;
+    const state: LockState = permit
+      ? { expiresAt, status: 'held', permit }
+      : { expiresAt, status: 'held' };
+    const internals: LockInternals = { owner, state };
     Object.defineProperty(this, INTERNALS, { value: internals });
   }
 
   /**
-   * `'read'` for a read lock (`acquireRead()`: shared with other readers), `'write'` for every
-   * other lock (exclusive).
+   * `'read'` for a read lock (`acquireRead()`: shared with other readers), `'permit'` for a
+   * semaphore permit (`acquireSemaphore()`: one of `limit`), `'write'` for every other lock
+   * (exclusive).
    */
-  get mode(): 'read' | 'write' {
-    return this.value.startsWith(READER_VALUE_PREFIX) ? 'read' : 'write';
+  get mode(): 'read' | 'write' | 'permit' {
+    if (this.value.startsWith(READER_VALUE_PREFIX)) return 'read';
+    return this.value.startsWith(PERMIT_VALUE_PREFIX) ? 'permit' : 'write';
   }
 
   /**

@@ -22,9 +22,11 @@ import {
   EXTEND_SCRIPT,
   READ_EXTEND_SCRIPT,
   readKeys,
+  SEMAPHORE_EXTEND_SCRIPT,
   type LuaScript,
 } from './scripts/index.js';
 import { assertTtl, toResourceList, monotonicNow, validUntil } from './util/index.js';
+import { assertSemaphoreLimit } from './semaphore-limit.js';
 import {
   CrossSlotError,
   LockLostError,
@@ -205,21 +207,75 @@ export class Redlock extends EventEmitter<RedlockEvents> {
     return this.acquireChecked(resources, ttlMs, options, ACQUIRE_OPTION_KEYS);
   }
 
+  /**
+   * Acquires a permit of the semaphore `key`: at most `limit` holders at once across every
+   * instance, on the same guarantee as a lock (each permit is one of `limit` slots, and each
+   * slot a Redlock mutex: `docs/correctness.md`). Waiters are served in arrival order and woken
+   * by releases. The permit is a {@link Lock} (`mode` `'permit'`, `slot` its slot): release,
+   * extend and `signal` work as for a lock. Every user of `key` must give the same `limit`,
+   * and no other kind of lock may use `key`. No fencing token (`fencing: true` is refused).
+   * Needs standalone nodes (not a Redis Cluster node).
+   * @throws {ResourceLockedError} all `limit` permits are held (or kept for waiters ahead),
+   * and the retries ran out.
+   * @throws {LockKindMismatchError} a node holds `key` as a mutex, read locks, or a semaphore
+   * with another limit.
+   * @throws {QuorumUnavailableError} too few nodes answered.
+   *
+   * @example
+   * // At most 3 report exports per tenant at once, across all instances.
+   * const permit = await redlock.acquireSemaphore(`exports:${tenantId}`, 3, 60_000);
+   */
+  acquireSemaphore(
+    key: string,
+    limit: number,
+    ttlMs: number,
+    options?: AcquireOptions,
+  ): Promise<Lock> {
+    return this.acquireChecked(key, ttlMs, options, ACQUIRE_OPTION_KEYS, false, { limit });
+  }
+
+  /**
+   * {@link using} with a semaphore permit (see {@link acquireSemaphore}): extended while
+   * `routine` runs, released when it settles.
+   *
+   * @example
+   * // At most 10 calls to the partner's API at once, across every instance.
+   * const quote = await redlock.usingSemaphore('partner-api', 10, 5_000, (signal) =>
+   *   partner.getQuote(order, { signal }),
+   * );
+   */
+  async usingSemaphore<T>(
+    key: string,
+    limit: number,
+    ttlMs: number,
+    routine: (signal: AbortSignal, lock: Lock) => Promise<T>,
+    options?: UsingOptions,
+  ): Promise<T> {
+    assertRoutine(routine);
+    const lock = await this.acquireChecked(key, ttlMs, options, USING_OPTION_KEYS, false, {
+      limit,
+    });
+    return this.runHolding(lock, ttlMs, routine, options);
+  }
+
   private async acquireChecked(
     resources: string | readonly string[],
     ttlMs: number,
     options: UsingOptions | undefined,
     knownOptions: readonly string[],
     reads = false,
+    semaphore?: { limit: unknown },
   ): Promise<Lock> {
     if (reads) this.assertReadable(resources, options);
+    if (semaphore) this.assertSemaphore(resources, semaphore.limit, options);
+    const permits = semaphore?.limit as number | undefined;
     const keys = toResourceList(resources);
     assertTtl('ttlMs', ttlMs);
     assertAcquireOptions(options, knownOptions);
     this.assertOpen();
     const merged = options ? { ...this.options, ...withoutUndefined(options) } : this.options;
     const { retryCount, retryDelayMs, retryJitterMs, waitMs } = merged;
-    const fencing = merged.fencing && !reads;
+    const fencing = merged.fencing && !reads && permits === undefined;
     this.assertOneSlot(fencing ? [...keys, ...keys.map(fencingCounterKey)] : keys, fencing);
     const signal = options?.signal;
     signal?.throwIfAborted();
@@ -231,6 +287,7 @@ export class Redlock extends EventEmitter<RedlockEvents> {
       waitMs,
       fencing,
       reads,
+      permits,
       signal,
     });
     this.pending.add(acquisition);
@@ -267,6 +324,7 @@ export class Redlock extends EventEmitter<RedlockEvents> {
       lock.resources,
       lock.value,
       state.queueMember,
+      state.permit,
     );
     const tally = await this.vote(
       script,
@@ -319,11 +377,11 @@ export class Redlock extends EventEmitter<RedlockEvents> {
     const startedAt = monotonicNow();
     // The extension re-creates missing keys: a late resend of it (the NOSCRIPT fallback) must
     // not land after a release, so it is sent only while the lock is still held.
-    const reads = isReaderValue(lock.value);
+    const { script, keys, args } = extendCall(lock, ttlMs);
     const tally = await this.vote(
-      reads ? READ_EXTEND_SCRIPT : EXTEND_SCRIPT,
-      reads ? readKeys(lock.resources[0]) : lock.resources,
-      [lock.value, ttlMs],
+      script,
+      keys,
+      args,
       (r) => r === 1,
       false,
       () => state.status === 'held',
@@ -557,6 +615,31 @@ export class Redlock extends EventEmitter<RedlockEvents> {
     if (this.listenerCount('nodeError') > 0) this.emit('nodeError', error, node);
   }
 
+  /** A semaphore is one key, with a limit in range, without fencing, on standalone nodes. */
+  private assertSemaphore(key: unknown, limit: unknown, options: AcquireOptions | undefined) {
+    if (typeof key !== 'string') {
+      throw new TypeError(
+        `Expected \`key\` of a semaphore to be one key name (a string), got ${
+          Array.isArray(key) ? 'an array' : typeof key
+        }`,
+      );
+    }
+    assertSemaphoreLimit(limit);
+    if ((options as { fencing?: unknown } | undefined)?.fencing === true) {
+      throw new TypeError(
+        'Expected no `fencing` for a semaphore permit: permits get no fencing token (several ' +
+          'holders share the semaphore); take a lock with `fencing: true` around the write ' +
+          'that the storage must check',
+      );
+    }
+    if (this.hasCluster) {
+      throw new TypeError(
+        'Semaphores need standalone Redis nodes: a Redis Cluster node keeps no wait queues, ' +
+          "and a semaphore's slots are named by its scripts",
+      );
+    }
+  }
+
   /** A read lock is on one resource, without fencing, on nodes that keep wait queues. */
   private assertReadable(resource: unknown, options: AcquireOptions | undefined): void {
     if (typeof resource !== 'string') {
@@ -593,6 +676,24 @@ export class Redlock extends EventEmitter<RedlockEvents> {
       }
     }
   }
+}
+
+/** The extension of `lock` to `ttlMs`: a mutex's, a reader's, or a permit's. */
+function extendCall(lock: Lock, ttlMs: number) {
+  const permit = lockState(lock).permit;
+  if (permit) {
+    return {
+      script: SEMAPHORE_EXTEND_SCRIPT,
+      keys: [lock.resources[0]],
+      args: [lock.value, ttlMs, permit.limit, permit.slot],
+    };
+  }
+  const reads = isReaderValue(lock.value);
+  return {
+    script: reads ? READ_EXTEND_SCRIPT : EXTEND_SCRIPT,
+    keys: reads ? readKeys(lock.resources[0]) : lock.resources,
+    args: [lock.value, ttlMs],
+  };
 }
 
 function assertRoutine(routine: unknown): void {

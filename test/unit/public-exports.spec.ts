@@ -15,6 +15,8 @@ const ERRORS = [
   'LockError',
   'LockLostError',
   'LockUpgradeError',
+  'LockKindMismatchError',
+  'MAX_SEMAPHORE_LIMIT',
   'NodeMayEvictError',
   'NodeMisconfiguredError',
   'NodeNotReadyError',

@@ -1,5 +1,10 @@
 import { monotonicNow, validUntil } from '../util/clock.js';
-import { QuorumUnavailableError, ResourceLockedError } from '../errors/index.js';
+import {
+  LockKindMismatchError,
+  QuorumUnavailableError,
+  ResourceLockedError,
+  type LockKind,
+} from '../errors/index.js';
 import { fencingCounterKey } from '../scripts/keys.js';
 import { Lock, type LockOwner } from '../lock.js';
 import type { Tally } from '../nodes/quorum.js';
@@ -20,6 +25,7 @@ import {
 import { queueKeys, readKeys } from '../scripts/keys.js';
 import { QUEUED_READ_ACQUIRE_SCRIPT } from '../scripts/read-write-scripts.js';
 import type { NodeClocks } from './node-clocks.js';
+import { isKindClash, kindClashIn } from './kind-clash.js';
 
 /** What one acquisition attempt needs of the engine (internal). */
 export interface AttemptContext {
@@ -56,7 +62,7 @@ export interface FailedAttempt {
 }
 
 /** Whether a refused vote may have left grants: resolved at once unless nodes were still out. */
-function mayHaveGranted(tally: Tally<unknown>, nodeCount: number): Promise<boolean> {
+export function mayHaveGranted(tally: Tally<unknown>, nodeCount: number): Promise<boolean> {
   if (tally.yes > 0 || tally.failures.length > 0) return Promise.resolve(true);
   if (tally.no === nodeCount) return Promise.resolve(false);
   return tally.late().then((late) => late.yes + late.failed > 0);
@@ -165,8 +171,9 @@ export async function attemptAcquire(
     return new Lock(engine.owner, keys, value, attempt, expiresAt);
   }
   const replies = tally.replies.map(heldFor);
+  const clash = { wanted: reads ? 'read' : 'mutex', found: kindClashIn(tally.replies) } as const;
   return {
-    error: acquireFailure(engine, keys, ttlMs, { ...tally, replies }, attempt, startedAt),
+    error: acquireFailure(engine, keys, ttlMs, { ...tally, replies }, attempt, startedAt, clash),
     mayHaveGranted: mayHaveGranted(tally, engine.nodeCount),
   };
 }
@@ -207,8 +214,17 @@ export async function attemptFencedAcquire(
     validUntil(startedAt, ttlMs, engine.driftFactor) <= monotonicNow()
   ) {
     const replies = granted.replies.map(heldFor);
+    const clash = { wanted: 'mutex', found: kindClashIn(granted.replies) } as const;
     return {
-      error: acquireFailure(engine, keys, ttlMs, { ...granted, replies }, attempt, startedAt),
+      error: acquireFailure(
+        engine,
+        keys,
+        ttlMs,
+        { ...granted, replies },
+        attempt,
+        startedAt,
+        clash,
+      ),
       mayHaveGranted: mayHaveGranted(granted, engine.nodeCount),
     };
   }
@@ -244,28 +260,42 @@ export async function attemptFencedAcquire(
  * Reads a queued acquire's reply, fenced or not, as it arrives: whether it is a grant (0, or
  * `[0, counter]`); a refusal's node clock is recorded on the way.
  */
-function queuedGrant(clocks: NodeClocks) {
-  return (reply: QueuedAcquireReply | FencedAcquireReply, index: number): boolean =>
-    (typeof reply === 'number' ? reply === 0 : reply[0] === 0) || !clocks.readRefusal(reply, index);
+export function queuedGrant(clocks: NodeClocks) {
+  return (reply: QueuedAcquireReply | FencedAcquireReply, index: number): boolean => {
+    if (typeof reply === 'number') return reply === 0;
+    if (reply[0] === 0) return true;
+    if (!isKindClash(reply)) clocks.readRefusal(reply, index);
+    return false;
+  };
 }
 
 /**
  * A refused acquire's number: 0 for a grant, else how long the key stays held (the first
  * element of a fenced or queued reply).
  */
-function heldFor(reply: number | readonly number[] | readonly [0, string] | undefined) {
-  return reply === undefined || typeof reply === 'number' ? reply : (reply[0] as number);
+export function heldFor(
+  reply: number | readonly number[] | readonly [0, string] | readonly unknown[] | undefined,
+): number | undefined {
+  if (reply === undefined || typeof reply === 'number') return reply;
+  return isKindClash(reply) ? undefined : (reply[0] as number);
 }
 
-/** Why an attempt got no lock: out of validity, too few nodes, or held elsewhere. */
-function acquireFailure(
+/**
+ * Why an attempt got no lock: a node holds a key as another kind of lock (`clash`, the kind
+ * it named), out of validity, too few nodes, or held elsewhere.
+ */
+export function acquireFailure(
   engine: AttemptContext,
   keys: readonly string[],
   ttlMs: number,
   tally: Tally<number>,
   attempts: number,
   startedAt: number,
+  clash?: { wanted: LockKind; found: LockKind | undefined },
 ): Error {
+  if (clash?.found !== undefined) {
+    return new LockKindMismatchError(keys, clash.wanted, clash.found);
+  }
   if (tally.yes >= engine.quorum) {
     const elapsedMs = Math.round(monotonicNow() - startedAt);
     return new QuorumUnavailableError(

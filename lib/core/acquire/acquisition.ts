@@ -10,9 +10,10 @@ import { MAX_TIMER_MS } from '../util/arguments.js';
 import { monotonicNow, validUntil } from '../util/clock.js';
 import { isLockError } from '../errors/index.js';
 import { Lock, lockState } from '../lock.js';
-import { newLockValue, newReaderValue } from './lock-value.js';
+import { newLockValue, newPermitValue, newReaderValue } from './lock-value.js';
+import { attemptPermit, type PermitSearch } from './permit-attempt.js';
 import type { RedisNode } from '../nodes/redis-node.js';
-import { releaseCall, stayCall, type ScriptCall } from './release-call.js';
+import { releaseCall, stayCall, type PermitRelease, type ScriptCall } from './release-call.js';
 import { sleep } from '../util/sleep.js';
 import { Waiter } from './waiter.js';
 
@@ -39,6 +40,11 @@ export interface AcquisitionSettings {
   readonly fencing: boolean;
   /** A read lock: shared with other readers (one resource, with queues, never fenced). */
   readonly reads: boolean;
+  /**
+   * A semaphore permit, of a semaphore of this many permits (one resource, with queues, never
+   * fenced); undefined for other locks.
+   */
+  readonly permits?: number;
   readonly signal: AbortSignal | undefined;
 }
 
@@ -63,7 +69,10 @@ export async function acquireWithRetries(
 ): Promise<Lock> {
   const { ttlMs, retryCount, fencing } = settings;
   const startedAt = monotonicNow();
-  let value = settings.reads ? newReaderValue() : newLockValue();
+  let value = newValueOf(settings)();
+  const permit: PermitRelease | undefined =
+    settings.permits === undefined ? undefined : { limit: settings.permits };
+  const search: PermitSearch = { preferred: undefined };
   /**
    * Whether the next attempt is the plain first one: one free key (the common case) takes a
    * plain SET NX PX (a read lock: the read script, without joining the queue) and no queue
@@ -98,7 +107,20 @@ export async function acquireWithRetries(
         ? { member: waiter.member, priority: waiter.priority, join: willRetry }
         : undefined;
       let outcome: Lock | FailedAttempt | 'refused';
-      if (setIfAbsent) {
+      if (permit) {
+        const first = setIfAbsent;
+        setIfAbsent = false;
+        outcome = await attemptPermit(
+          engine,
+          keys[0],
+          permit.limit,
+          value,
+          ttlMs,
+          attempt,
+          search,
+          first ? undefined : spot,
+        );
+      } else if (setIfAbsent) {
         setIfAbsent = false;
         outcome = await attemptSetIfAbsent(
           engine,
@@ -127,13 +149,15 @@ export async function acquireWithRetries(
       const mayHaveGranted = await outcome.mayHaveGranted;
       mayHold = mayHaveGranted || joined;
       const remainingMs = deadline - monotonicNow();
-      if (!willRetry || remainingMs <= 0) {
-        if (mayHold) await leave(engine, keys, value, waiter);
+      // A key used as another kind of lock stays so: waiting would not help.
+      const clash = isLockError(outcome.error, 'LOCK_KIND_MISMATCH');
+      if (!willRetry || remainingMs <= 0 || clash) {
+        if (mayHold) await leave(engine, keys, value, waiter, permit);
         mayHold = false;
         throw outcome.error;
       }
       if (mayHaveGranted) {
-        value = await dropGrants(engine, keys, value, ttlMs, waiter);
+        value = await dropGrants(engine, keys, value, ttlMs, waiter, permit);
         mayHold = joined;
       }
 
@@ -164,7 +188,7 @@ export async function acquireWithRetries(
       }
     }
   } catch (error) {
-    if (mayHold) await leave(engine, keys, value, waiter);
+    if (mayHold) await leave(engine, keys, value, waiter, permit);
     throw error;
   } finally {
     waiter?.stop();
@@ -184,14 +208,22 @@ function newWaiter(
     quorum: engine.quorum,
     resources: keys,
     handOffTtlMs: settings.ttlMs,
-    // Fenced, several resources (taken all at once), or a reader (which puts the readers'
-    // marker in its value's place): woken by a hand-off.
-    takesLockItself: keys.length > 1 || settings.fencing || settings.reads,
-    newValue: settings.reads ? newReaderValue : newLockValue,
+    // Fenced, several resources (taken all at once), a reader (which puts the readers' marker
+    // in its value's place), or a permit (whose slot must be the same on a quorum): woken by a
+    // hand-off.
+    takesLockItself:
+      keys.length > 1 || settings.fencing || settings.reads || settings.permits !== undefined,
+    newValue: newValueOf(settings),
     inbox: engine.inbox,
     clocks: engine.clocks,
   };
   return new Waiter(settingsOfWaiter, value, startedAt);
+}
+
+/** How the acquisition's lock values are made: a reader's and a permit's are marked. */
+function newValueOf(settings: AcquisitionSettings): () => string {
+  if (settings.permits !== undefined) return newPermitValue;
+  return settings.reads ? newReaderValue : newLockValue;
 }
 
 /**
@@ -242,16 +274,17 @@ async function dropGrants(
   value: string,
   ttlMs: number,
   waiter: Waiter | undefined,
+  permit: PermitRelease | undefined,
 ): Promise<string> {
   if (!waiter) {
     // Sent behind the acquire on each connection, so it lands after any late grant.
-    await engine.releaseEverywhere(releaseCall(engine.usesQueues, keys, value));
+    await engine.releaseEverywhere(releaseCall(engine.usesQueues, keys, value, undefined, permit));
     return value;
   }
   const sentAt = monotonicNow();
   const { previousMember } = waiter.renew(sentAt);
   await engine.releaseEverywhere(
-    stayCall(keys, value, previousMember, waiter.member, waiter.priority, ttlMs),
+    stayCall(keys, value, previousMember, waiter.member, waiter.priority, ttlMs, permit),
   );
   return waiter.value;
 }
@@ -262,6 +295,9 @@ async function leave(
   keys: readonly string[],
   value: string,
   waiter: Waiter | undefined,
+  permit: PermitRelease | undefined,
 ): Promise<void> {
-  await engine.releaseEverywhere(releaseCall(engine.usesQueues, keys, value, waiter?.member));
+  await engine.releaseEverywhere(
+    releaseCall(engine.usesQueues, keys, value, waiter?.member, permit),
+  );
 }

@@ -1,5 +1,5 @@
 import { randomFillSync } from 'node:crypto';
-import { READER_VALUE_PREFIX } from '../scripts/keys.js';
+import { PERMIT_VALUE_PREFIX, READER_VALUE_PREFIX } from '../scripts/keys.js';
 
 /** Bytes of randomness in a lock value: 128 bits. */
 export const LOCK_VALUE_BYTES = 16;
@@ -30,4 +30,14 @@ export function newReaderValue(): string {
 /** Whether `value` is a reader's (see {@link newReaderValue}). */
 export function isReaderValue(value: string): boolean {
   return value.startsWith(READER_VALUE_PREFIX);
+}
+
+/** A new semaphore permit's lock value: a new lock value behind the permits' mark. */
+export function newPermitValue(): string {
+  return PERMIT_VALUE_PREFIX + newLockValue();
+}
+
+/** Whether `value` is a semaphore permit's (see {@link newPermitValue}). */
+export function isPermitValue(value: string): boolean {
+  return value.startsWith(PERMIT_VALUE_PREFIX);
 }

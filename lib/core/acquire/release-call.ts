@@ -6,7 +6,14 @@ import {
   RELEASE_WITH_HAND_OFF_SCRIPT,
 } from '../scripts/wait-queue-scripts.js';
 import { READ_RELEASE_SCRIPT } from '../scripts/read-write-scripts.js';
+import { SEMAPHORE_RELEASE_SCRIPT } from '../scripts/semaphore-scripts.js';
 import { isReaderValue } from './lock-value.js';
+
+/** A semaphore's limit, and the permit's slot where it is known (internal). */
+export interface PermitRelease {
+  readonly limit: number;
+  readonly slot?: number;
+}
 
 /** A script with its keys and arguments, ready to send to every node (internal). */
 export interface ScriptCall {
@@ -19,14 +26,29 @@ export interface ScriptCall {
  * The release of `value` on `resources`: with queues, the hand-off release, which passes each
  * freed key to its first waiter and, given the holder's queue `member`, also takes the holder
  * out of the queues (a node may list it still); without queues (a Redis Cluster node), the
- * plain compare-and-delete. A reader's value (one resource) takes the read release.
+ * plain compare-and-delete. A reader's value (one resource) takes the read release, a
+ * semaphore's (`permit` given) the semaphore release.
  */
 export function releaseCall(
   usesQueues: boolean,
   resources: readonly string[],
   value: string,
   member?: string,
+  permit?: PermitRelease,
 ): ScriptCall {
+  if (permit) {
+    return {
+      script: SEMAPHORE_RELEASE_SCRIPT,
+      keys: queueKeys(resources),
+      args: [
+        value,
+        permit.limit,
+        permit.slot ?? '',
+        member === undefined ? 'release' : 'leave',
+        member ?? '',
+      ],
+    };
+  }
   if (isReaderValue(value)) {
     return {
       script: READ_RELEASE_SCRIPT,
@@ -57,7 +79,15 @@ export function stayCall(
   member: string,
   priority: number | undefined,
   lifeMs: number,
+  permit?: PermitRelease,
 ): ScriptCall {
+  if (permit) {
+    return {
+      script: SEMAPHORE_RELEASE_SCRIPT,
+      keys: queueKeys(resources),
+      args: [value, permit.limit, '', 'stay', previousMember, member, priority ?? '', lifeMs],
+    };
+  }
   const reads = isReaderValue(value);
   return {
     script: reads ? READ_RELEASE_SCRIPT : HAND_OFF_RELEASE_SCRIPT,

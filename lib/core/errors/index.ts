@@ -9,4 +9,5 @@ export * from './invalid-lock-key.error.js';
 export * from './stale-fencing-token.error.js';
 export * from './request-aborted.error.js';
 export * from './lock-upgrade.error.js';
+export * from './lock-kind-mismatch.error.js';
 export * from './is-lock-error.js';

@@ -3,6 +3,7 @@ import type { InvalidLockKeyError } from './invalid-lock-key.error.js';
 import type { LockError, LockErrorCode } from './lock.error.js';
 import type { LockLostError } from './lock-lost.error.js';
 import type { LockUpgradeError } from './lock-upgrade.error.js';
+import type { LockKindMismatchError } from './lock-kind-mismatch.error.js';
 import type {
   NodeMayEvictError,
   NodeMisconfiguredError,
@@ -46,6 +47,8 @@ export interface LockErrorsByCode {
   REQUEST_ABORTED: RequestAbortedError;
   /** {@link LockUpgradeError} */
   LOCK_UPGRADE: LockUpgradeError;
+  /** {@link LockKindMismatchError} */
+  LOCK_KIND_MISMATCH: LockKindMismatchError;
 }
 
 /** Each code's class name: a lock error is recognised by both, not by its prototype. */
@@ -64,6 +67,7 @@ const NAMES: Readonly<Record<LockErrorCode, string>> = Object.freeze({
   INVALID_LOCK_KEY: 'InvalidLockKeyError',
   REQUEST_ABORTED: 'RequestAbortedError',
   LOCK_UPGRADE: 'LockUpgradeError',
+  LOCK_KIND_MISMATCH: 'LockKindMismatchError',
 });
 
 /**

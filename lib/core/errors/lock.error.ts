@@ -13,7 +13,8 @@ export type LockErrorCode =
   | 'STALE_FENCING_TOKEN'
   | 'INVALID_LOCK_KEY'
   | 'REQUEST_ABORTED'
-  | 'LOCK_UPGRADE';
+  | 'LOCK_UPGRADE'
+  | 'LOCK_KIND_MISMATCH';
 
 /**
  * The base class of every lock error. Branch on `code` rather than on `instanceof` when the

@@ -22,6 +22,12 @@ export interface Tally<Reply> {
   /** Nodes that failed, timed out or were down. */
   readonly failures: readonly NodeFailure[];
   /**
+   * The indices of the replies whose votes do not count (the ballot's `veto` said so when they
+   * arrived): a vote for that was vetoed, and a vote against from such a node. For callers
+   * that read more from `replies` than the count of votes for.
+   */
+  readonly uncounted: readonly number[];
+  /**
    * What the nodes that had not answered at the decision answered after it: resolves once
    * each has, or `timeoutMs` after the vote began (the rest then count as failed). Never
    * rejects; the same promise on every call.
@@ -105,6 +111,7 @@ export function collectVotes<Reply>(ballot: Ballot<Reply>): Promise<Tally<Reply>
     const replies: (Reply | undefined)[] = new Array(nodes.length);
     const answered: boolean[] = new Array(nodes.length).fill(false);
     const failures: NodeFailure[] = [];
+    const uncounted: number[] = [];
     let yes = 0;
     let no = 0;
     let open = true;
@@ -113,7 +120,7 @@ export function collectVotes<Reply>(ballot: Ballot<Reply>): Promise<Tally<Reply>
     const decide = () => {
       open = false;
       cancelTimeout();
-      resolve({ yes, no, replies, failures, late });
+      resolve({ yes, no, replies, failures, uncounted, late });
     };
     const decideIfKnown = () => {
       if (yes >= quorum || no + failures.length > maxAgainst || pending === 0) decide();
@@ -157,11 +164,16 @@ export function collectVotes<Reply>(ballot: Ballot<Reply>): Promise<Tally<Reply>
             return;
           }
           replies[index] = reply;
-          if (!isYes(reply, index)) no++;
-          else {
+          if (!isYes(reply, index)) {
+            no++;
+            if (ballot.veto?.(node) !== undefined) uncounted.push(index);
+          } else {
             const vetoed = ballot.veto?.(node);
             if (vetoed === undefined) yes++;
-            else failures.push({ node: node.label, error: vetoed });
+            else {
+              failures.push({ node: node.label, error: vetoed });
+              uncounted.push(index);
+            }
           }
           decideIfKnown();
         },

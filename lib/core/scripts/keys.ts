@@ -98,3 +98,32 @@ export const READER_VALUE_PREFIX = '~';
 export function readKeys(resource: string): string[] {
   return [resource, waitersKey(resource), waiterDeadlinesKey(resource), readersKey(resource)];
 }
+
+/**
+ * What a semaphore's key holds while any of its permits is held: this prefix and the
+ * semaphore's limit (`!sem:3`). No lock value can equal it, so mutexes and readers find the key
+ * held, and the scripts tell them (and a semaphore with another limit) the key is used as a
+ * semaphore.
+ */
+export const SEMAPHORE_MARKER_PREFIX = '!sem:';
+
+/**
+ * What separates a semaphore's key from a slot's number in the name of the slot's key:
+ * `<key>:redlock:permit:<slot>`. The scripts name the slots from the key they are given (so
+ * semaphores need standalone nodes, not Redis Cluster).
+ */
+export const PERMIT_SLOT_INFIX = ':redlock:permit:';
+
+/** What a semaphore permit's lock value starts with (see {@link READER_VALUE_PREFIX}). */
+export const PERMIT_VALUE_PREFIX = '^';
+
+/** The name of slot `slot` of the semaphore `key` (for tests and tools; scripts build it). */
+export function permitSlotKey(key: string, slot: number): string {
+  return `${key}${PERMIT_SLOT_INFIX}${slot}`;
+}
+
+/**
+ * What a slot handed to a waiter holds until the waiter takes it: this prefix and the waiter's
+ * value. Not a base64url character, nor a reader's or permit's prefix.
+ */
+export const HANDED_SLOT_PREFIX = '?';

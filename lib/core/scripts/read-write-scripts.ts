@@ -54,7 +54,8 @@ end
  * readers share, and a waiting writer is not overtaken. A grant to a reader that held the node
  * already, or that found a lapsed writer ahead, tells the readers queued at the head to take
  * theirs. Otherwise joins the queue (or renews the
- * entry) and answers `{held, now}`, as the queued acquire does. Answers 0 on a grant.
+ * entry) and answers `{held, now}`, as the queued acquire does. Answers 0 on a grant, and on a
+ * semaphore's key `{'kind', 'semaphore:<limit>'}`.
  *
  * KEYS: the resource, its waiters, its waiter deadlines, its readers.
  * ARGV: as the queued acquire: the reader's value, ttl, member, priority, join ('1' or '0').
@@ -84,6 +85,10 @@ local function writer_ahead(now)
 end
 local now = clock()
 local current = redis.call('get', resource)
+local semaphore = semaphore_limit(current)
+if semaphore then
+  return {'kind', 'semaphore:' .. semaphore}
+end
 -- Whether this reader holds the node already: handed the key by a release, or a live entry of
 -- its own (granted before, or made one when another attempt turned its handed key over). It is
 -- renewed, as the mutex renews a key that holds its value, whoever waits in the queue.

@@ -10,6 +10,11 @@ import {
   READ_EXTEND_SCRIPT,
   READ_RELEASE_SCRIPT,
 } from './read-write-scripts.js';
+import {
+  SEMAPHORE_ACQUIRE_SCRIPT,
+  SEMAPHORE_EXTEND_SCRIPT,
+  SEMAPHORE_RELEASE_SCRIPT,
+} from './semaphore-scripts.js';
 
 export type { LuaScript } from './lua-script.js';
 
@@ -218,5 +223,8 @@ export const ALL_SCRIPTS: readonly LuaScript[] = [
   QUEUED_READ_ACQUIRE_SCRIPT,
   READ_RELEASE_SCRIPT,
   READ_EXTEND_SCRIPT,
+  SEMAPHORE_ACQUIRE_SCRIPT,
+  SEMAPHORE_RELEASE_SCRIPT,
+  SEMAPHORE_EXTEND_SCRIPT,
   PROBE_SCRIPT,
 ];

@@ -1,5 +1,10 @@
 import { LUA_GREATER, luaScript } from './lua-script.js';
-import { READERS_MARKER, READER_VALUE_PREFIX, RELEASE_CHANNEL_SUFFIX } from './keys.js';
+import {
+  READERS_MARKER,
+  READER_VALUE_PREFIX,
+  RELEASE_CHANNEL_SUFFIX,
+  SEMAPHORE_MARKER_PREFIX,
+} from './keys.js';
 
 /**
  * Lua shared by the queue scripts (internal): the node's clock (read once, when first needed),
@@ -64,6 +69,15 @@ local READERS_MARKER = '${READERS_MARKER}'
 local function is_reader_value(value)
   return string.sub(value, 1, 1) == '${READER_VALUE_PREFIX}'
 end
+-- Semaphores: while permits are held, the key holds this marker and the limit ('!sem:3').
+local SEMAPHORE_MARKER = '${SEMAPHORE_MARKER_PREFIX}'
+-- The limit a semaphore's marker names, or nil for any other value (or none).
+local function semaphore_limit(current)
+  if current and string.sub(current, 1, #SEMAPHORE_MARKER) == SEMAPHORE_MARKER then
+    return string.sub(current, #SEMAPHORE_MARKER + 1)
+  end
+  return nil
+end
 -- Tells the live readers at the head of a queue, up to its first live writer, to take their
 -- read locks: for when readers hold the key and the waiters ahead of those readers are gone
 -- (a reader took a handed key over, or a writer ahead left or lapsed). Each is told once per
@@ -119,7 +133,8 @@ end
  * key stays held: its PTTL (-1 without expiry), or, when it is free but reserved for the first
  * waiter, that waiter's remaining entry life, together with the node's clock (Unix ms):
  * `{held, now}`. Answers 0 on a grant; with a fourth key (the fencing counter) it increments
- * it on a grant and answers `{0, counter}`.
+ * it on a grant and answers `{0, counter}`. A key that a semaphore's marker holds answers
+ * `{'kind', 'semaphore:<limit>'}`, without joining the queue.
  *
  * KEYS: the resource, its waiters, its waiter deadlines[, its fencing counter].
  * ARGV[1]: the lock's value. ARGV[2]: ttl in milliseconds (also the entry's life).
@@ -152,11 +167,18 @@ if redis.call('set', KEYS[1], value, 'NX', 'PX', ttl) then
   -- Free, but reserved for the first waiter: undo, within the script, so nobody saw it.
   redis.call('del', KEYS[1])
   held = math.max(deadline - clock(), 1)
-elseif redis.call('get', KEYS[1]) == value then
-  -- Handed over to this waiter by a release: renew it from now.
-  redis.call('pexpire', KEYS[1], ttl)
-  return granted()
 else
+  local current = redis.call('get', KEYS[1])
+  if current == value then
+    -- Handed over to this waiter by a release: renew it from now.
+    redis.call('pexpire', KEYS[1], ttl)
+    return granted()
+  end
+  -- A semaphore's key: not a lock to wait for.
+  local limit = semaphore_limit(current)
+  if limit then
+    return {'kind', 'semaphore:' .. limit}
+  end
   held = redis.call('pttl', KEYS[1])
   if held ~= -1 then
     held = math.max(held, 1)
@@ -179,7 +201,9 @@ return {held, clock()}`,
  * keeps newcomers off it) and wakes it; the waiter takes them all at once. A refused waiter
  * keeps a key handed to it only while it is first in line for it, and otherwise passes it on:
  * every queue orders waiters by the same priority, so the earliest waiter is first in all of
- * its queues, and waiting cannot go round in a circle. Refused, it answers `{held, now}` (the node's clock, Unix ms); granted,
+ * its queues, and waiting cannot go round in a circle. A semaphore's key among them answers
+ * `{'kind', 'semaphore:<limit>'}`, as the one-resource script does. Refused, it answers
+ * `{held, now}` (the node's clock, Unix ms); granted,
  * 0, or with fencing (`ARGV[6]` is '1'), having incremented each resource's counter,
  * `{0, largest counter}`.
  *
@@ -197,6 +221,10 @@ local held = 0
 for i = 1, n do
   local current = redis.call('get', KEYS[i])
   if current and current ~= value then
+    local limit = semaphore_limit(current)
+    if limit then
+      return {'kind', 'semaphore:' .. limit}
+    end
     local remaining = redis.call('pttl', KEYS[i])
     if remaining == -1 then
       held = -1

@@ -1,0 +1,144 @@
+import { monotonicNow, validUntil } from '../util/clock.js';
+import { Lock } from '../lock.js';
+import type { Tally } from '../nodes/quorum.js';
+import { queueKeys, SEMAPHORE_ACQUIRE_SCRIPT } from '../scripts/index.js';
+import {
+  acquireFailure,
+  type AttemptContext,
+  type FailedAttempt,
+  heldFor,
+  mayHaveGranted,
+  type QueueSpot,
+} from './acquire-attempt.js';
+import { isKindClash, kindClashIn, type KindClashReply } from './kind-clash.js';
+
+/** A node's answer to the semaphore acquire: the slot granted, a refusal, or a kind clash. */
+type PermitReply = number | readonly [number, number] | KindClashReply;
+
+/** Where a semaphore acquisition stands between its attempts (internal). */
+export interface PermitSearch {
+  /** The slot most nodes granted the last attempt, which the next one asks each node for. */
+  preferred: number | undefined;
+}
+
+/**
+ * One attempt at a permit of the semaphore `key` (internal): every node grants a slot, or
+ * refuses. The permit is a slot that a quorum granted, within the validity. Votes count for
+ * the slot the first grant named, so a vote decided early has a quorum on it, and the slots of
+ * the replies that did arrive are counted all the same: a quorum may have granted another.
+ *
+ * Nodes can grant one value different slots (releases reach them in different orders, so
+ * they hand their freed slots to the waiters in different orders). Then a second round asks
+ * every node for the slot most of them granted: a node moves the value there if that slot is
+ * free or only handed to another waiter (the two change places), so the split resolves within
+ * the attempt. Grants left on other slots are the acquisition's to drop, by value, as a
+ * mutex's split grants are.
+ *
+ * Without `spot` it is a first attempt: it does not queue, and answers `'refused'` when no
+ * quorum was won but enough nodes answered (the queued attempt then follows with the same
+ * value, which renews the slots this one was granted).
+ */
+export async function attemptPermit(
+  engine: AttemptContext,
+  key: string,
+  limit: number,
+  value: string,
+  ttlMs: number,
+  attempt: number,
+  search: PermitSearch,
+  spot?: QueueSpot,
+): Promise<Lock | FailedAttempt | 'refused'> {
+  const startedAt = monotonicNow();
+  let granted = false;
+  let tally: Tally<PermitReply> | undefined;
+  let slot: number | undefined;
+  for (let round = 0; round < 2 && slot === undefined; round++) {
+    if (round === 1 && (search.preferred === undefined || kindClashIn(tally!.replies))) break;
+    tally = await vote(engine, key, limit, value, ttlMs, search.preferred, spot);
+    const counts = slotCounts(tally);
+    granted ||= tally.replies.some((reply) => typeof reply === 'number');
+    slot = mostGranted(counts, engine.quorum);
+    search.preferred = mostGranted(counts, 1);
+  }
+  const last = tally!;
+  const expiresAt = validUntil(startedAt, ttlMs, engine.driftFactor);
+  if (slot !== undefined && expiresAt > monotonicNow()) {
+    return new Lock(engine.owner, [key], value, attempt, expiresAt, undefined, { limit, slot });
+  }
+  const found = kindClashIn(last.replies);
+  if (
+    spot === undefined &&
+    found === undefined &&
+    slot === undefined &&
+    last.failures.length <= engine.nodeCount - engine.quorum
+  ) {
+    return 'refused';
+  }
+  const replies = last.replies.map((reply) => (typeof reply === 'number' ? 0 : heldFor(reply)));
+  const clash = { wanted: `semaphore:${limit}`, found } as const;
+  const counted = { ...last, yes: slot === undefined ? 0 : engine.quorum, replies };
+  return {
+    error: acquireFailure(engine, [key], ttlMs, counted, attempt, startedAt, clash),
+    mayHaveGranted: granted ? Promise.resolve(true) : mayHaveGranted(last, engine.nodeCount),
+  };
+}
+
+/** One round of the semaphore acquire on every node. */
+function vote(
+  engine: AttemptContext,
+  key: string,
+  limit: number,
+  value: string,
+  ttlMs: number,
+  preferred: number | undefined,
+  spot: QueueSpot | undefined,
+): Promise<Tally<PermitReply>> {
+  let leading: number | undefined;
+  return engine.vote<PermitReply>(
+    SEMAPHORE_ACQUIRE_SCRIPT,
+    queueKeys([key]),
+    [
+      value,
+      ttlMs,
+      limit,
+      spot?.member ?? '',
+      spot?.priority ?? '',
+      spot?.join ? '1' : '0',
+      preferred ?? '',
+    ],
+    (reply, index) => {
+      if (typeof reply === 'number') {
+        leading ??= reply;
+        return reply === leading;
+      }
+      if (!isKindClash(reply)) engine.clocks.readRefusal(reply, index);
+      return false;
+    },
+  );
+}
+
+/**
+ * How many counted replies granted each slot. A grant of another slot than the leading one
+ * was a vote against, and so never vetoed: a node whose votes do not count (it restarted) is
+ * in `uncounted` all the same, and left out here.
+ */
+function slotCounts(tally: Tally<PermitReply>): Map<number, number> {
+  const counts = new Map<number, number>();
+  for (const [index, reply] of tally.replies.entries()) {
+    if (typeof reply !== 'number' || tally.uncounted.includes(index)) continue;
+    counts.set(reply, (counts.get(reply) ?? 0) + 1);
+  }
+  return counts;
+}
+
+/** The slot granted most often, at least `atLeast` times (the lowest on a tie), if any. */
+function mostGranted(counts: ReadonlyMap<number, number>, atLeast: number): number | undefined {
+  let best: number | undefined;
+  for (const [slot, count] of counts) {
+    const bestCount = best === undefined ? 0 : counts.get(best)!;
+    if (count >= atLeast && (count > bestCount || (count === bestCount && slot < best!))) {
+      best = slot;
+    }
+  }
+  return best;
+}

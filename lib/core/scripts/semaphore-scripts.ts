@@ -1,0 +1,247 @@
+import { luaScript } from './lua-script.js';
+import { HANDED_SLOT_PREFIX, PERMIT_SLOT_INFIX } from './keys.js';
+import { QUEUE_LUA } from './wait-queue-scripts.js';
+
+/**
+ * Lua shared by the semaphore scripts. A semaphore of `limit` permits is `limit` slots, and
+ * each slot is a mutex: the key `<key>:redlock:permit:<slot>` holds its holder's value with the
+ * holder's ttl. A permit is one slot held on a quorum of nodes, so no two holders share a slot
+ * and at most `limit` hold permits (`docs/correctness.md`). While any slot is held, the key
+ * itself holds the marker `!sem:<limit>` (lapsing no sooner than the slots), which keeps
+ * mutexes and readers off it and tells a semaphore with another limit. Waiters queue on the
+ * key as a mutex's do, and a freed slot is handed to the first of them: it holds `?<value>`
+ * until the waiter takes it. A slot handed but not yet taken may change places with another
+ * (see the acquire's preferred slot): nobody has counted it yet.
+ */
+const SEMAPHORE_LUA = `${QUEUE_LUA}local HANDED = '${HANDED_SLOT_PREFIX}'
+local function slot_key(key, slot)
+  return key .. '${PERMIT_SLOT_INFIX}' .. slot
+end
+-- What else the key is used as, if it is not free or a semaphore of this limit: the answer
+-- that tells the client so ({'kind', what}); nil when all is well.
+local function kind_clash(key, limit)
+  local current = redis.call('get', key)
+  if not current then return nil end
+  local other = semaphore_limit(current)
+  if other == limit then return nil end
+  if other then return {'kind', 'semaphore:' .. other} end
+  if current == READERS_MARKER or is_reader_value(current) then return {'kind', 'read'} end
+  return {'kind', 'mutex'}
+end
+-- Keeps the marker on the key for at least ttl ms from now (the key is free or the marker).
+local function cover(key, limit, ttl)
+  if redis.call('pttl', key) < tonumber(ttl) then
+    redis.call('set', key, SEMAPHORE_MARKER .. limit, 'PX', ttl)
+  end
+end
+-- Whether a slot's content is a value handed to a waiter that has not taken it yet.
+local function is_handed(current)
+  return current and string.sub(current, 1, #HANDED) == HANDED
+end
+-- Hands each free slot to the first live waiter, in queue order, until either runs out: the
+-- slot holds '?<value>' with the waiter's ttl (which keeps newcomers off it), and the waiter is
+-- told to take its permit.
+local function hand_off_slots(key, limit, waiters, deadlines)
+  for slot = 0, tonumber(limit) - 1 do
+    local name = slot_key(key, slot)
+    if redis.call('exists', name) == 0 then
+      local first = first_waiter(waiters, deadlines, clock())
+      if not first then return end
+      local ttl, inbox, value = parse_member(first)
+      redis.call('set', name, HANDED .. value, 'PX', ttl)
+      cover(key, limit, ttl)
+      redis.call('zrem', waiters, first)
+      redis.call('zrem', deadlines, first)
+      notify(key, inbox, value)
+    end
+  end
+end
+`;
+
+/**
+ * Take a permit of a semaphore, in queue order: answers the slot granted (0 to limit − 1).
+ *
+ * - A first attempt on a semaphore nobody waits for (no member, no preferred slot, no queue)
+ *   takes the lowest free slot with `SET NX`, stopping at the first.
+ * - Otherwise it looks at every slot. With a preferred slot (the one most nodes granted this
+ *   value in its last attempt), it takes that slot when the slot holds this value, or is free
+ *   or only handed to another waiter and this one may take a slot here (it holds or was handed
+ *   one, or fewer live waiters are ahead of it than slots are free); a slot this value held
+ *   here changes places with it (free, or handed to that other waiter instead).
+ * - Else it takes the slot it holds or was handed here; else the lowest free slot, when fewer
+ *   live waiters are ahead of it than slots are free (a newcomer counts every waiter).
+ * - Refused, it joins the queue (or renews its entry, keeping its place) and answers
+ *   `{held, now}`: how long until a slot frees (the soonest PTTL, -1 if a slot has no expiry)
+ *   or, when free slots are kept for the waiters ahead, the first one's remaining entry life;
+ *   and the node's clock.
+ * - A key used as something else answers `{'kind', what}` (`mutex`, `read`,
+ *   `semaphore:<other limit>`).
+ *
+ * KEYS: the semaphore's key, its waiters, its waiter deadlines.
+ * ARGV[1]: the permit's value. ARGV[2]: ttl in milliseconds (also the entry's life).
+ * ARGV[3]: the limit. ARGV[4]: the waiter's queue member ('' for a first attempt).
+ * ARGV[5]: its priority, or ''. ARGV[6]: '1' to join the queue when refused. ARGV[7]: the
+ * preferred slot, or ''.
+ */
+export const SEMAPHORE_ACQUIRE_SCRIPT = luaScript(
+  'semaphore acquire',
+  `${SEMAPHORE_LUA}local key, waiters, deadlines = KEYS[1], KEYS[2], KEYS[3]
+local value, ttl, limit, member, preferred = ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[7]
+local clash = kind_clash(key, limit)
+if clash then return clash end
+local slots = tonumber(limit)
+local queued = redis.call('exists', waiters) == 1
+local function take(slot)
+  redis.call('set', slot_key(key, slot), value, 'PX', ttl)
+  cover(key, limit, ttl)
+  if queued and member ~= '' then
+    redis.call('zrem', waiters, member)
+    redis.call('zrem', deadlines, member)
+  end
+  return slot
+end
+if member == '' and preferred == '' and not queued then
+  for slot = 0, slots - 1 do
+    if redis.call('set', slot_key(key, slot), value, 'NX', 'PX', ttl) then
+      cover(key, limit, ttl)
+      return slot
+    end
+  end
+end
+local handed_value = HANDED .. value
+local ours, free, first_free, soonest = nil, 0, nil, nil
+local contents = {}
+for slot = 0, slots - 1 do
+  local current = redis.call('get', slot_key(key, slot))
+  contents[slot] = current
+  if current == value or current == handed_value then
+    ours = ours or slot
+  elseif not current then
+    free = free + 1
+    first_free = first_free or slot
+  else
+    local remaining = redis.call('pttl', slot_key(key, slot))
+    if remaining == -1 then
+      soonest = soonest or -1
+    elseif not soonest or soonest == -1 or remaining < soonest then
+      soonest = math.max(remaining, 1)
+    end
+  end
+end
+-- Whether this waiter may take a free slot here: fewer live waiters ahead than free slots.
+local deadline
+local function may_take_free()
+  if free == 0 then return false end
+  local first, first_deadline = first_waiter(waiters, deadlines, clock())
+  if not first then return true end
+  deadline = first_deadline
+  local ahead = (member ~= '' and redis.call('zrank', waiters, member)) or redis.call('zcard', waiters)
+  return ahead < free
+end
+local want = tonumber(preferred)
+if want and want >= 0 and want < slots and want ~= ours then
+  local current = contents[want]
+  if (not current or is_handed(current)) and (ours or may_take_free()) then
+    if ours then
+      -- The two change places: what the preferred slot held (nothing, or another waiter's
+      -- handed value with its ttl) goes to the slot this value held here.
+      local other = slot_key(key, ours)
+      if current then
+        redis.call('set', other, current, 'PX', math.max(redis.call('pttl', slot_key(key, want)), 1))
+      else
+        redis.call('del', other)
+      end
+      take(want)
+      if not current and queued then hand_off_slots(key, limit, waiters, deadlines) end
+      return want
+    end
+    if current then
+      -- Handed to another waiter: it gets the lowest free slot instead (there is one).
+      redis.call('set', slot_key(key, first_free), current, 'PX', math.max(redis.call('pttl', slot_key(key, want)), 1))
+    end
+    return take(want)
+  end
+end
+if ours then
+  return take(ours)
+end
+local held
+if may_take_free() then
+  return take(first_free)
+elseif free > 0 then
+  held = math.max((deadline or clock()) - clock(), 1)
+else
+  held = soonest
+end
+if ARGV[6] == '1' then
+  enqueue(waiters, deadlines, member, ARGV[5], tonumber(ttl), clock())
+end
+return {held, clock()}`,
+  true,
+);
+
+/**
+ * A permit's release, or a waiter's `leave` / `stay` (see the hand-off release): deletes the
+ * slot that holds this value, taken or handed (the given slot, or any, found by a scan when it
+ * is not given or does not hold the value), then, if the key has a queue, hands every free
+ * slot to the first waiters; with no queue, the last slot out deletes the marker. Answers how
+ * many slots it deleted.
+ *
+ * KEYS: the semaphore's key, its waiters, its waiter deadlines. ARGV[1]: the permit's value.
+ * ARGV[2]: the limit. ARGV[3]: its slot, or '' if not known. ARGV[4]: the mode, `release`,
+ * `leave` or `stay`. ARGV[5]: the queue member to remove ('' for none). For `stay`, ARGV[6]:
+ * the member to add, ARGV[7]: its priority ('' keeps the removed member's score), ARGV[8]: its
+ * life in milliseconds.
+ */
+export const SEMAPHORE_RELEASE_SCRIPT = luaScript(
+  'semaphore release',
+  `${SEMAPHORE_LUA}local key, waiters, deadlines = KEYS[1], KEYS[2], KEYS[3]
+local value, limit, slot, mode = ARGV[1], ARGV[2], ARGV[3], ARGV[4]
+local slots = tonumber(limit)
+local handed_value = HANDED .. value
+local deleted = 0
+if slot ~= '' and redis.call('get', slot_key(key, slot)) == value then
+  deleted = redis.call('del', slot_key(key, slot))
+else
+  for other = 0, slots - 1 do
+    local current = redis.call('get', slot_key(key, other))
+    if current == value or current == handed_value then
+      deleted = deleted + redis.call('del', slot_key(key, other))
+    end
+  end
+end
+local has_queue = leave_or_stay(waiters, deadlines, mode, ARGV[5], ARGV[6], ARGV[7], ARGV[8])
+if kind_clash(key, limit) then return deleted end
+if has_queue then
+  hand_off_slots(key, limit, waiters, deadlines)
+elseif deleted > 0 then
+  for other = 0, slots - 1 do
+    if redis.call('exists', slot_key(key, other)) == 1 then return deleted end
+  end
+  redis.call('del', key)
+end
+return deleted`,
+  false,
+);
+
+/**
+ * Extend a permit: its slot's ttl becomes ttl from now, and the marker lasts as long. Like the
+ * mutex's extend, it re-creates the slot where it is free (lost in a restart, or lapsed);
+ * where another holder has the slot, or the key is used as something else, it answers 0 (lost
+ * on this node). Answers 1.
+ *
+ * KEYS: the semaphore's key. ARGV[1]: the permit's value. ARGV[2]: ttl in milliseconds.
+ * ARGV[3]: the limit. ARGV[4]: the permit's slot.
+ */
+export const SEMAPHORE_EXTEND_SCRIPT = luaScript(
+  'semaphore extend',
+  `${SEMAPHORE_LUA}local key, value, ttl, limit = KEYS[1], ARGV[1], ARGV[2], ARGV[3]
+if kind_clash(key, limit) then return 0 end
+local name = slot_key(key, ARGV[4])
+local current = redis.call('get', name)
+if current and current ~= value and current ~= HANDED .. value then return 0 end
+redis.call('set', name, value, 'PX', ttl)
+cover(key, limit, ttl)
+return 1`,
+  true,
+);
