@@ -2,7 +2,7 @@ import { Redis } from 'ioredis';
 import { Redlock as SesameRedlock } from '@sesamecare-oss/redlock';
 import NodeRedlock from 'redlock';
 import { createRedlock, IoredisAdapter, type LockHandle } from 'redlock-universal';
-import { RedlockMutex } from 'redis-semaphore';
+import { RedlockMutex, RedlockSemaphore } from 'redis-semaphore';
 import { Redlock } from '../lib/index.js';
 
 /** What a scenario needs of a lock library: take a lock, give it back, close. */
@@ -174,6 +174,51 @@ export const semaphoreMutex: Contender = {
   },
 };
 
+/** The semaphores' limit in the bench: 4 permits. */
+export const SEMAPHORE_LIMIT = 4;
+
+/** Ours: a permit of a semaphore of {@link SEMAPHORE_LIMIT} on the key. */
+export const oursSemaphore: Contender = {
+  name: `nestjs-redlock (semaphore of ${SEMAPHORE_LIMIT})`,
+  create(urls, retry = NO_RETRY) {
+    const redlock = new Redlock(urls, retry);
+    return {
+      acquire: (key, ttlMs) => redlock.acquireSemaphore(key, SEMAPHORE_LIMIT, ttlMs),
+      release: (lock) => redlock.release(lock as never),
+      close: () => redlock.quit(),
+      attempts: (lock) => (lock as { attempts: number }).attempts,
+    };
+  },
+};
+
+/**
+ * redis-semaphore's RedlockSemaphore of {@link SEMAPHORE_LIMIT}, set up as its RedlockMutex is
+ * above (one object per acquisition, no background refresh, retries without jitter).
+ */
+export const semaphorePeer: Contender = {
+  name: `redis-semaphore RedlockSemaphore (of ${SEMAPHORE_LIMIT})`,
+  create(urls, retry = NO_RETRY) {
+    const clients = urls.map((url) => new Redis(url));
+    clients.forEach((client) => client.on('error', () => undefined));
+    return {
+      async acquire(key, ttlMs) {
+        const semaphore = new RedlockSemaphore(clients, key, SEMAPHORE_LIMIT, {
+          lockTimeout: ttlMs,
+          refreshInterval: 0,
+          acquireAttemptsLimit:
+            retry.retryCount === -1 ? Number.POSITIVE_INFINITY : retry.retryCount + 1,
+          acquireTimeout: 10_000,
+          retryInterval: Math.max(1, retry.retryDelayMs),
+        });
+        await semaphore.acquire();
+        return semaphore;
+      },
+      release: (semaphore) => (semaphore as RedlockSemaphore).release(),
+      close: () => quitAll(clients),
+    };
+  },
+};
+
 const COMPARE_AND_DELETE =
   "if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) else return 0 end";
 
@@ -219,10 +264,12 @@ export function contenderNamed(name: string): Contender {
     ours,
     oursFenced,
     oursRead,
+    oursSemaphore,
     nodeRedlock,
     sesame,
     universal,
     semaphoreMutex,
+    semaphorePeer,
     rawFloor,
   ].find((contender) => contender.name === name);
   if (!found) throw new Error(`no contender named ${name}`);

@@ -11,6 +11,9 @@ import {
   ours,
   oursFenced,
   oursRead,
+  oursSemaphore,
+  semaphorePeer,
+  SEMAPHORE_LIMIT,
   rawFloor,
   semaphoreMutex,
   sesame,
@@ -24,6 +27,7 @@ import { contention, loops, withNodeDown, type Measurement } from './scenarios.j
 import { describeCommands } from './node-cost.js';
 import { processes } from './processes.js';
 import { readWriteContention } from './read-write.js';
+import { semaphoreContention } from './semaphore.js';
 
 const DURATION_MS = Number(process.env.BENCH_DURATION_MS ?? 1_000);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
@@ -76,6 +80,24 @@ function ratiosOf(scenario: string, against: Against): number[] {
   return rounds.map(
     (round) => round.find((m) => m.library === ours.name)!.opsPerSec / against(round, rounds),
   );
+}
+
+/** `library` / `other` ops/s in each round of `scenario`: median and range (NaN if not run). */
+function ratioBetween(
+  scenario: string,
+  library: string,
+  other: string,
+): { value: number; range: [number, number] | undefined } {
+  const ratios = (roundsByScenario.get(scenario) ?? []).map(
+    (round) =>
+      round.find((m) => m.library === library)!.opsPerSec /
+      round.find((m) => m.library === other)!.opsPerSec,
+  );
+  if (ratios.length === 0) return { value: NaN, range: undefined };
+  return {
+    value: median(ratios, (value) => value),
+    range: [Math.min(...ratios), Math.max(...ratios)],
+  };
 }
 
 /** What a scenario's ops/s are compared with, round by round. */
@@ -183,7 +205,10 @@ function markdownReport(
     '',
     'Scenarios: `sequential-N`, one loop acquiring and releasing on N nodes; `fencing-3`, the ' +
       'same on 3 nodes with and without fencing tokens (ours only: the peers have none); `read-3`, the same with read ' +
-      'locks and with the mutex (ours only); `rw16+2-3`, 16 clients taking read locks and 2 taking write locks on ' +
+      'locks and with the mutex (ours only); `semaphore-3`, the same with permits of a semaphore of 4 and with the ' +
+      'mutex (ours only); `semaphore16x4-3`, 16 clients taking permits of one semaphore of 4, each holding one for ' +
+      "1 ms, against redis-semaphore's RedlockSemaphore, with the contention scenarios' retry settings, where `lost` " +
+      'counts moments more than 4 held at once and latency is the wait for a permit; `rw16+2-3`, 16 clients taking read locks and 2 taking write locks on ' +
       'one key, each holding it for 1 ms, with the same retry settings as the contention scenarios (ours only: ' +
       'no peer has a read-write lock), where `lost` counts a writer seen beside anyone; `concurrent64-3`, 64 ' +
       'loops on distinct keys; `contention8-3` and `contention32-3`, 8 or 32 clients on one key, each holding it for a ' +
@@ -250,6 +275,15 @@ async function main(): Promise<void> {
     );
     await run('sequential read locks, 3 nodes', [ours, oursRead], (c) =>
       loops(c, three.urls, 'read-3', 1, DURATION_MS),
+    );
+    await run('sequential semaphore permits, 3 nodes', [ours, oursSemaphore], (c) =>
+      loops(c, three.urls, 'semaphore-3', 1, DURATION_MS),
+    );
+    await run(
+      `16 contending for ${SEMAPHORE_LIMIT} permits, 3 nodes`,
+      [oursSemaphore, semaphorePeer],
+      (c) =>
+        semaphoreContention(c, three.urls, `semaphore16x${SEMAPHORE_LIMIT}-3`, 16, DURATION_MS),
     );
     const readWriteLabel = '16 readers and 2 writers, 3 nodes';
     if (!only || readWriteLabel.includes(only)) {
@@ -357,6 +391,30 @@ async function main(): Promise<void> {
         ?.map((r) => 1 / r)
         .reverse() as [number, number] | undefined,
       atLeast: 1 / 1.2,
+    },
+    {
+      // Issue 18: an uncontended permit costs at most 1.2 times the mutex.
+      name: 'semaphore-3: permit vs mutex',
+      ...ratioBetween('semaphore-3', oursSemaphore.name, ours.name),
+      atLeast: 1 / 1.2,
+    },
+    {
+      // Issue 18: against redis-semaphore's RedlockSemaphore, 16 workers, limit 4, 1 ms hold.
+      name: `semaphore16x${SEMAPHORE_LIMIT}-3 vs RedlockSemaphore`,
+      ...ratioBetween(`semaphore16x${SEMAPHORE_LIMIT}-3`, oursSemaphore.name, semaphorePeer.name),
+      atLeast: 1.0,
+    },
+    {
+      name: `semaphore16x${SEMAPHORE_LIMIT}-3 p99 wait vs RedlockSemaphore's`,
+      value:
+        find(`semaphore16x${SEMAPHORE_LIMIT}-3`, oursSemaphore.name).latencyMs.p99 /
+        find(`semaphore16x${SEMAPHORE_LIMIT}-3`, semaphorePeer.name).latencyMs.p99,
+      atMost: 0.2,
+    },
+    {
+      name: `semaphore16x${SEMAPHORE_LIMIT}-3 over the limit`,
+      value: find(`semaphore16x${SEMAPHORE_LIMIT}-3`, oursSemaphore.name).lostUpdates ?? NaN,
+      atMost: 0,
     },
     {
       name: 'rw16+2-3 overlaps (a writer beside anyone)',

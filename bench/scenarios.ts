@@ -70,7 +70,7 @@ export async function warmUp(client: LockClient, cpuMs = 0): Promise<void> {
  * Runs `count` loops of `iteration` for `durationMs`; each iteration answers its latency
  * sample, or throws (counted as an error). Answers the samples as a measurement.
  */
-async function timedLoops(
+export async function timedLoops(
   scenario: string,
   library: string,
   count: number,

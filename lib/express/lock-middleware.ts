@@ -18,6 +18,14 @@ export interface LockRunner {
     routine: (signal: AbortSignal, lock: Lock) => Promise<T>,
     options?: AcquireOptions,
   ): Promise<T>;
+  /** The same with a permit of a semaphore (for `limit`). */
+  usingSemaphore?<T>(
+    key: string,
+    limit: number,
+    ttlMs: number,
+    routine: (signal: AbortSignal, lock: Lock) => Promise<T>,
+    options?: AcquireOptions,
+  ): Promise<T>;
   /** The same with a read lock on one resource (for `mode: 'read'`). */
   usingRead?<T>(
     resource: string,
@@ -47,6 +55,12 @@ export interface LockMiddlewareOptions extends Omit<AcquireOptions, 'signal'>, L
    * @default 'write'
    */
   mode?: 'read' | 'write';
+  /**
+   * A permit of a semaphore of this many instead of a lock (one key, no `mode`, no
+   * `fencing`): at most `limit` requests on the key are handled at once, across every
+   * instance; the others answer 429 Too Many Requests with `Retry-After`.
+   */
+  limit?: number;
 }
 
 /** Every key of {@link LockMiddlewareOptions}. */
@@ -57,6 +71,7 @@ const MIDDLEWARE_OPTION_KEYS = optionKeys<LockMiddlewareOptions>()([
   'ttlMs',
   'unavailableStatus',
   'mode',
+  'limit',
 ]);
 
 /**
@@ -66,7 +81,8 @@ const MIDDLEWARE_OPTION_KEYS = optionKeys<LockMiddlewareOptions>()([
  * `req.lock.signal` (with `RequestAbortedError`) and stops the extensions, but does not release
  * the lock: it is held until the handler ends the response or, if it never does, until its ttl
  * runs out. A request still waiting for its lock then stops waiting; its handler never runs.
- * A lock held elsewhere answers 423 Locked with `Retry-After`; a request without a value the
+ * A lock held elsewhere answers 423 Locked with `Retry-After` (a semaphore with every permit
+ * held, `limit`, 429 Too Many Requests); a request without a value the
  * key needs answers 400; too few Redis nodes answer 423 (or `unavailableStatus`). The route
  * sees the lock as `req.lock`.
  *
@@ -82,18 +98,26 @@ export function lockMiddleware(options: LockMiddlewareOptions) {
     key,
     ttlMs = DEFAULT_TTL_MS,
     unavailableStatus,
-    mode = 'write',
+    mode: askedMode,
+    limit,
     ...acquireOptions
   } = options;
   // `redlock` and `key` are the middleware's own; the rest is checked as the decorators' is.
   assertLockOptions(
-    { ttlMs, unavailableStatus, mode, ...acquireOptions },
+    { ttlMs, unavailableStatus, mode: askedMode, limit, ...acquireOptions },
     MIDDLEWARE_OPTION_KEYS,
     'lockMiddleware',
   );
-  assertOneKeyToRead(key, mode, 'lockMiddleware');
+  const mode = askedMode ?? 'write';
+  assertOneKeyToRead(key, mode, 'lockMiddleware', limit);
   if (typeof redlock?.using !== 'function') {
     throw new TypeError('lockMiddleware: expected `redlock` to be a Redlock or a RedlockService');
+  }
+  if (limit !== undefined && typeof redlock.usingSemaphore !== 'function') {
+    throw new TypeError(
+      'lockMiddleware: `limit` needs `redlock` to be a Redlock or a RedlockService of this ' +
+        'version (with usingSemaphore)',
+    );
   }
   if (mode === 'read' && typeof redlock.usingRead !== 'function') {
     throw new TypeError(
@@ -120,9 +144,11 @@ export function lockMiddleware(options: LockMiddlewareOptions) {
     // held until then, or, once the client went away, until it lapses.
     const hold = new RequestHold(response, resources);
     const using =
-      mode === 'read'
-        ? redlock.usingRead!.bind(redlock, readResource(resources))
-        : redlock.using.bind(redlock, resources);
+      limit !== undefined
+        ? redlock.usingSemaphore!.bind(redlock, readResource(resources), limit)
+        : mode === 'read'
+          ? redlock.usingRead!.bind(redlock, readResource(resources))
+          : redlock.using.bind(redlock, resources);
     using(
       ttlMs,
       (signal, lock) => {

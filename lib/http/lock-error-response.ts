@@ -32,13 +32,16 @@ export interface LockErrorBody {
   error: string;
   /** A sentence for humans. */
   message: string;
-  /** `locked`: held elsewhere; `unavailable`: no quorum; `invalid-key`: the request lacks a key value. */
-  reason: 'locked' | 'unavailable' | 'invalid-key';
+  /**
+   * `locked`: held elsewhere; `busy`: every permit of a semaphore is held; `unavailable`: no
+   * quorum; `invalid-key`: the request lacks a key value.
+   */
+  reason: 'locked' | 'busy' | 'unavailable' | 'invalid-key';
 }
 
 /** An HTTP answer to a lock error: status, headers and JSON body. */
 export interface LockErrorResponse {
-  /** 423, 503 or 400. */
+  /** 423, 429, 503 or 400. */
   status: number;
   /** Headers to set, e.g. `Retry-After` in seconds. */
   headers: Record<string, string>;
@@ -48,7 +51,9 @@ export interface LockErrorResponse {
 
 /**
  * The HTTP answer to `error` if it is a lock failure, else `undefined`: 423 Locked with a
- * `Retry-After` (seconds, from the holder's remaining ttl) for `ResourceLockedError`; 423 (or
+ * `Retry-After` (seconds, from the holder's remaining ttl) for `ResourceLockedError`, or 429
+ * Too Many Requests with the same header when it is a semaphore's (every permit held: a limit
+ * on concurrency, which clients and proxies know to retry after, not a locked resource); 423 (or
  * `unavailableStatus`) for `QuorumUnavailableError`; 400 for `InvalidLockKeyError`.
  */
 export function lockErrorResponse(
@@ -59,6 +64,18 @@ export function lockErrorResponse(
     const headers: Record<string, string> = {};
     if (Number.isFinite(error.retryAfterMs)) {
       headers['Retry-After'] = String(Math.max(1, Math.ceil(error.retryAfterMs / 1000)));
+    }
+    if (error.limit !== undefined) {
+      return {
+        status: 429,
+        headers,
+        body: {
+          statusCode: 429,
+          error: 'Too Many Requests',
+          message: 'Too many requests are under way at once; retry later.',
+          reason: 'busy',
+        },
+      };
     }
     return {
       status: 423,

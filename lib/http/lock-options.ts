@@ -1,6 +1,7 @@
 import { assertAcquireOptions, type AcquireOptions } from '../core/options.js';
 import { assertTtl } from '../core/util/arguments.js';
 import { namingWhere } from '../core/util/naming-where.js';
+import { assertSemaphoreLimit } from '../core/semaphore-limit.js';
 import { assertLockHttpOptions, type LockHttpOptions } from './lock-error-response.js';
 
 /** What `@WithLock`, `@LockRoute` and `lockMiddleware` take in common. */
@@ -9,6 +10,8 @@ export interface LockOptions extends Omit<AcquireOptions, 'signal'>, LockHttpOpt
   ttlMs?: number;
   /** `'read'` (shared with other readers, one resource) or `'write'` (exclusive, the default). */
   mode?: 'read' | 'write';
+  /** A permit of a semaphore of this many (one key, no `mode`, no `fencing`) instead of a lock. */
+  limit?: number;
 }
 
 /**
@@ -34,13 +37,38 @@ export function assertLockOptions(
         "Expected no `fencing` with mode 'read': readers get no fencing token (they do not write)",
       );
     }
+    if (options.limit !== undefined) {
+      assertSemaphoreLimit(options.limit);
+      if (options.mode !== undefined) {
+        throw new TypeError(
+          'Expected no `mode` with `limit`: `limit` asks for a permit of a semaphore, not a lock',
+        );
+      }
+      if (options.fencing === true) {
+        throw new TypeError(
+          'Expected no `fencing` with `limit`: semaphore permits get no fencing token',
+        );
+      }
+    }
   });
 }
 
-/** A read lock is on one resource: `keys` must be one template (or a function of the request). */
-export function assertOneKeyToRead(keys: unknown, mode: unknown, where: string): void {
-  if (mode === 'read' && typeof keys !== 'string' && typeof keys !== 'function') {
+/**
+ * A read lock, and a semaphore (`limit` given), are on one resource: `keys` must be one
+ * template (or a function of the request).
+ */
+export function assertOneKeyToRead(
+  keys: unknown,
+  mode: unknown,
+  where: string,
+  limit?: unknown,
+): void {
+  if (typeof keys === 'string' || typeof keys === 'function') return;
+  if (mode === 'read') {
     throw new TypeError(`${where}: a read lock is on one resource: give one key template`);
+  }
+  if (limit !== undefined) {
+    throw new TypeError(`${where}: a semaphore is one key: give one key template`);
   }
 }
 

@@ -22,6 +22,12 @@ export interface LockRouteOptions extends Omit<AcquireOptions, 'signal'>, LockHt
    * @default 'write'
    */
   mode?: 'read' | 'write';
+  /**
+   * A permit of a semaphore of this many instead of a lock (one key, no `mode`, no
+   * `fencing`): at most `limit` requests on the key are handled at once, across every
+   * instance; the others answer 429 Too Many Requests with `Retry-After`.
+   */
+  limit?: number;
 }
 
 /** Every key of {@link LockRouteOptions}. */
@@ -30,6 +36,7 @@ const LOCK_ROUTE_OPTION_KEYS = optionKeys<LockRouteOptions>()([
   'ttlMs',
   'unavailableStatus',
   'mode',
+  'limit',
 ]);
 
 /** What `LockInterceptor` reads (internal). */
@@ -43,6 +50,8 @@ export interface LockRouteMetadata {
   readonly unavailableStatus: 423 | 503 | undefined;
   /** A read lock or the exclusive one. */
   readonly mode: 'read' | 'write';
+  /** A semaphore's limit: a permit instead of a lock. */
+  readonly limit: number | undefined;
 }
 
 /**
@@ -63,15 +72,16 @@ export function LockRoute(
   options: LockRouteOptions = {},
 ): MethodDecorator & ClassDecorator {
   assertLockOptions(options, LOCK_ROUTE_OPTION_KEYS, '@LockRoute');
-  assertOneKeyToRead(keys, options.mode, '@LockRoute');
+  assertOneKeyToRead(keys, options.mode, '@LockRoute', options.limit);
   // Resolved once, here, rather than on every request.
-  const { ttlMs, unavailableStatus, mode = 'write', ...acquireOptions } = options;
+  const { ttlMs, unavailableStatus, mode = 'write', limit, ...acquireOptions } = options;
   const metadata: LockRouteMetadata = Object.freeze({
     resolveKeys: requestKeyResolver(keys, '@LockRoute'),
     ttlMs,
     acquireOptions: Object.freeze(acquireOptions),
     unavailableStatus,
     mode,
+    limit,
   });
   return applyDecorators(
     SetMetadata(LOCK_ROUTE_METADATA, metadata),

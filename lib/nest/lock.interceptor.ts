@@ -87,14 +87,16 @@ export class LockInterceptor implements NestInterceptor {
       } catch (error) {
         return answer(error).subscribe(subscriber);
       }
-      const { ttlMs, acquireOptions, mode } = route;
+      const { ttlMs, acquireOptions, mode, limit } = route;
       const hold = new RequestHold(reply.raw ?? reply, resources);
       let handling: { unsubscribe(): void } | undefined;
       let settled = false;
       const using =
-        mode === 'read'
-          ? this.redlock.usingRead.bind(this.redlock, readResource(resources))
-          : this.redlock.using.bind(this.redlock, resources);
+        limit !== undefined
+          ? this.redlock.usingSemaphore.bind(this.redlock, readResource(resources), limit)
+          : mode === 'read'
+            ? this.redlock.usingRead.bind(this.redlock, readResource(resources))
+            : this.redlock.using.bind(this.redlock, resources);
       using(
         ttlMs,
         (signal, lock) => {

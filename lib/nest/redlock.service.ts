@@ -8,7 +8,8 @@ import {
   type UsingOptions,
 } from '../core/options.js';
 import { Redlock } from '../core/redlock.js';
-import { LockContext, type HeldLock } from './lock-context.js';
+import { assertSemaphoreLimit } from '../core/semaphore-limit.js';
+import { LockContext, type HeldLock, type LockWanted } from './lock-context.js';
 import { REDLOCK_MODULE_OPTIONS } from './redlock.constants.js';
 
 /**
@@ -62,6 +63,42 @@ export class RedlockService {
     return this.acquire(resources, ttlMs, options);
   }
 
+  /**
+   * Acquires a permit of the semaphore `key` (prefixed): at most `limit` holders at once; see
+   * `Redlock.acquireSemaphore`.
+   */
+  async acquireSemaphore(
+    key: string,
+    limit: number,
+    ttlMs?: number,
+    options?: AcquireOptions,
+  ): Promise<Lock> {
+    return this.redlock.acquireSemaphore(
+      this.keys(key)[0],
+      limit,
+      ttlMs ?? this.defaultTtlMs,
+      options,
+    );
+  }
+
+  /**
+   * Runs `routine` holding a permit of the semaphore `key` (prefixed), as
+   * `Redlock.usingSemaphore` does, and makes the permit the `current()` lock inside it.
+   * Reentrant: where the current async context holds a permit of the same semaphore, `routine`
+   * runs at once with it. A semaphore's key held here as a lock (or the reverse) fails at once
+   * with `LockKindMismatchError`.
+   */
+  async usingSemaphore<T>(
+    key: string,
+    limit: number,
+    ttlMs: number | undefined,
+    routine: (signal: AbortSignal, lock: Lock) => Promise<T> | T,
+    options?: UsingOptions,
+  ): Promise<T> {
+    assertSemaphoreLimit(limit);
+    return this.usingMode({ limit }, key, ttlMs, routine, options);
+  }
+
   /** Releases `lock`; resolves to whether a quorum still held it. Never throws for a lost lock. */
   release(lock: Lock): Promise<boolean> {
     return this.redlock.release(lock);
@@ -113,12 +150,21 @@ export class RedlockService {
   }
 
   private async usingMode<T>(
-    mode: 'read' | 'write',
+    mode: LockWanted,
     resources: string | readonly string[],
     ttlMs: number | undefined,
     routine: (signal: AbortSignal, lock: Lock) => Promise<T> | T,
     options: UsingOptions | undefined,
   ): Promise<T> {
+    if (typeof mode === 'object' && typeof resources !== 'string') {
+      // The engine refuses it, by name: a semaphore is one key.
+      return this.redlock.usingSemaphore(
+        resources as never,
+        mode.limit,
+        ttlMs ?? this.defaultTtlMs,
+        async (signal, lock) => routine(signal, lock),
+      );
+    }
     if (mode === 'read' && typeof resources !== 'string') {
       // The engine refuses it, by name: a read lock is on one resource.
       return this.redlock.usingRead(
@@ -137,6 +183,9 @@ export class RedlockService {
     const run = (signal: AbortSignal, lock: Lock) =>
       this.context.run(missing, { lock, signal }, () => Promise.resolve(routine(signal, lock)));
     const ttl = ttlMs ?? this.defaultTtlMs;
+    if (typeof mode === 'object') {
+      return this.redlock.usingSemaphore(missing[0], mode.limit, ttl, run, options);
+    }
     return mode === 'read'
       ? this.redlock.usingRead(missing[0], ttl, run, options)
       : this.redlock.using(missing, ttl, run, options);

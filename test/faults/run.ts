@@ -22,6 +22,11 @@ import { runHttpAbortScenario, summarizeHttpAbort, type HttpAbortScenario } from
 import { runClockScenario, summarizeClockScenario, type ClockScenario } from './clock-jumps.js';
 import { findFaketimeTools } from './fake-clock.js';
 import { runSkewScenario, summarizeSkew } from './client-clock-skew.js';
+import {
+  runSemaphoreScenario,
+  summarizeSemaphore,
+  type SemaphoreScenario,
+} from './semaphore-bound.js';
 
 /** The kinds of fault the suite injects. */
 type FaultKind =
@@ -92,6 +97,22 @@ const SCENARIOS: readonly Scenario[] = [
     durationMs: 6_000 * scale,
     nodeFaults: false,
     pauseHoldersEvery: 8,
+    expect: 'violation',
+  },
+];
+
+/** The semaphore's bound; the calibration counts holders per node, as the trap does. */
+const SEMAPHORE_SCENARIOS: readonly SemaphoreScenario[] = [
+  {
+    name: 'semaphore permits, every fault',
+    variant: 'redlock',
+    durationMs: 10_000 * scale,
+    expect: 'none',
+  },
+  {
+    name: 'calibration: a semaphore counting holders per node, every fault',
+    variant: 'per-node counting',
+    durationMs: 6_000 * scale,
     expect: 'violation',
   },
 ];
@@ -326,7 +347,7 @@ function summarize(outcome: Outcome): boolean {
  * `FAULTS_REQUIRE_CLOCKS=1` (CI), clock scenarios that cannot run fail the suite instead of
  * being skipped with a warning.
  */
-const GROUPS = ['nodes', 'skew', 'clocks', 'http', 'stall'] as const;
+const GROUPS = ['nodes', 'semaphore', 'skew', 'clocks', 'http', 'stall'] as const;
 const only = process.env.FAULTS_ONLY?.split(',');
 const runs = (group: (typeof GROUPS)[number]) => !only || only.includes(group);
 
@@ -338,6 +359,9 @@ async function main(): Promise<void> {
   let allPassed = true;
   for (const scenario of runs('nodes') ? SCENARIOS : []) {
     allPassed = summarize(await runScenario(scenario)) && allPassed;
+  }
+  for (const scenario of runs('semaphore') ? SEMAPHORE_SCENARIOS : []) {
+    allPassed = summarizeSemaphore(scenario, await runSemaphoreScenario(scenario)) && allPassed;
   }
   for (const shiftMs of runs('skew') ? [10_000, -10_000] : []) {
     allPassed = summarizeSkew(await runSkewScenario(shiftMs, 5_000 * scale)) && allPassed;

@@ -45,6 +45,7 @@ const NEST = [
   'RedlockModule',
   'RedlockService',
   'WithLock',
+  'WithSemaphore',
 ];
 
 const names = (entry: object) => Object.keys(entry).sort();

@@ -310,5 +310,8 @@ export function acquireFailure(
   if (tally.failures.length > engine.nodeCount - engine.quorum) {
     return new QuorumUnavailableError('acquire', keys, engine.quorum, tally.failures, attempts);
   }
-  return new ResourceLockedError(keys, retryAfterMs(tally, engine.quorum), attempts);
+  const limit = clash?.wanted.startsWith('semaphore:')
+    ? Number(clash.wanted.slice('semaphore:'.length))
+    : undefined;
+  return new ResourceLockedError(keys, retryAfterMs(tally, engine.quorum), attempts, limit);
 }

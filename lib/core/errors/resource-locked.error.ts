@@ -3,7 +3,7 @@ import { LockError } from './lock.error.js';
 
 /**
  * Another holder has the resource: a quorum of nodes could not be won because the key is
- * taken, and the retries (if any) ran out.
+ * taken (for a semaphore: every permit is), and the retries (if any) ran out.
  */
 export class ResourceLockedError extends LockError {
   /** The resources that were asked for. */
@@ -16,11 +16,23 @@ export class ResourceLockedError extends LockError {
   readonly retryAfterMs: number;
   /** How many acquisition attempts were made. */
   readonly attempts: number;
+  /**
+   * For a semaphore (`acquireSemaphore()`): its limit, every permit of which was held or kept
+   * for the waiters ahead. `undefined` for other locks.
+   */
+  readonly limit: number | undefined;
 
-  constructor(resources: readonly string[], retryAfterMs: number, attempts: number) {
+  constructor(
+    resources: readonly string[],
+    retryAfterMs: number,
+    attempts: number,
+    limit?: number,
+  ) {
     super(
       'RESOURCE_LOCKED',
-      `Resource ${describe(resources)} is locked by another holder ` +
+      (limit === undefined
+        ? `Resource ${describe(resources)} is locked by another holder `
+        : `Semaphore ${describe(resources)} has all ${limit} permits held `) +
         `(${attempts} attempt${attempts === 1 ? '' : 's'}; it may be free again in ` +
         `${Number.isFinite(retryAfterMs) ? `${retryAfterMs} ms` : 'an unknown time: a key has no expiry'}). ` +
         'Retry later, or wait longer with the `retryCount`, `waitMs` or `signal` options.',
@@ -29,5 +41,6 @@ export class ResourceLockedError extends LockError {
     this.resources = resources;
     this.retryAfterMs = retryAfterMs;
     this.attempts = attempts;
+    this.limit = limit;
   }
 }
