@@ -21,6 +21,7 @@ import {
   fencingCounterKey,
   EXTEND_SCRIPT,
   READ_EXTEND_SCRIPT,
+  queueKeys,
   readKeys,
   SEMAPHORE_EXTEND_SCRIPT,
   type LuaScript,
@@ -680,12 +681,12 @@ export class Redlock extends EventEmitter<RedlockEvents> {
 
 /** The extension of `lock` to `ttlMs`: a mutex's, a reader's, or a permit's. */
 function extendCall(lock: Lock, ttlMs: number) {
-  const permit = lockState(lock).permit;
+  const { permit, queueMember } = lockState(lock);
   if (permit) {
     return {
       script: SEMAPHORE_EXTEND_SCRIPT,
-      keys: [lock.resources[0]],
-      args: [lock.value, ttlMs, permit.limit, permit.slot],
+      keys: queueKeys([lock.resources[0]]),
+      args: [lock.value, ttlMs, permit.limit, permit.slot, queueMember ?? ''],
     };
   }
   const reads = isReaderValue(lock.value);

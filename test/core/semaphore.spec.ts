@@ -6,7 +6,12 @@ import {
   ResourceLockedError,
   type Lock,
 } from '../../lib/index.js';
-import { SEMAPHORE_ACQUIRE_SCRIPT } from '../../lib/core/scripts/index.js';
+import {
+  queueKeys,
+  SEMAPHORE_ACQUIRE_SCRIPT,
+  SEMAPHORE_EXTEND_SCRIPT,
+  SEMAPHORE_RELEASE_SCRIPT,
+} from '../../lib/core/scripts/index.js';
 import { eventually } from '../support/eventually.js';
 import { useRedisNodes } from '../support/test-bed.js';
 
@@ -235,12 +240,14 @@ describe('semaphores (3 nodes)', () => {
     await bed.probe.at(0).set('sem:split', '!sem:2', 'PX', 10_000);
     const permit = await make().acquireSemaphore('sem:split', 2, 10_000, ONCE);
     expect(permit.slot).toBe(0);
-    // Node 0 granted slot 1; the release finds it there all the same.
-    await eventually(async () =>
-      expect(await bed.probe.at(0).get('sem:split:redlock:permit:1')).toBe(permit.value),
-    );
-    await permit.release();
+    // Node 0 granted slot 1 too: dropped at once, not kept for as long as the permit is held.
     expect(await bed.probe.at(0).get('sem:split:redlock:permit:1')).toBeNull();
+    expect(await bed.probe.values('sem:split:redlock:permit:0')).toEqual([
+      '^stranger',
+      permit.value,
+      permit.value,
+    ]);
+    await permit.release();
   });
 
   it('moves a value to the preferred slot, trading places with a slot only handed out', async () => {
@@ -274,5 +281,136 @@ describe('semaphores (3 nodes)', () => {
     expect(await run('^w2', 0)).toBe(1);
     expect(await node.get('sem:swap:redlock:permit:0')).toBe('^w1');
     expect(await node.get('sem:swap:redlock:permit:1')).toBe('^w2');
+  });
+
+  it('drops the other slots a split grant left, so a newcomer finds the slot still free on a quorum', async () => {
+    const slot = (n: number) => `sem:left:redlock:permit:${n}`;
+    /** A partial grant of someone else's on one node, lapsing soon. */
+    const stranger = async (node: number, n: number) => {
+      await bed.probe.at(node).set('sem:left', '!sem:3', 'PX', 300);
+      await bed.probe.at(node).set(slot(n), '^stranger', 'PX', 300);
+    };
+    const holder = make();
+    await stranger(0, 0);
+    await stranger(2, 0);
+    const first = await holder.acquireSemaphore('sem:left', 3, 30_000, ONCE);
+    await sleep(400);
+    await stranger(0, 0);
+    await stranger(1, 1);
+    const second = await holder.acquireSemaphore('sem:left', 3, 30_000, ONCE);
+    await sleep(400);
+    // Each holds its slot on a quorum, and nothing else: no copy on a third node's other slot.
+    for (const permit of [first, second]) {
+      const copies = await Promise.all(
+        [0, 1, 2].map((node) => bed.probe.at(node).mget(slot(0), slot(1), slot(2))),
+      );
+      const elsewhere = copies.flatMap((values) =>
+        values.filter((value, n) => value === permit.value && n !== permit.slot),
+      );
+      expect(elsewhere).toEqual([]);
+    }
+    // The third permit is free on every node: a newcomer gets it, in a few round trips.
+    const calls = await bed.probe.calls('evalsha');
+    const third = await make().acquireSemaphore('sem:left', 3, 10_000, {
+      retryCount: -1,
+      waitMs: 2_000,
+    });
+    expect(third.slot).toBe(2);
+    const spent = (await bed.probe.calls('evalsha')).map((count, node) => count - calls[node]);
+    expect(Math.max(...spent)).toBeLessThanOrEqual(6);
+  });
+
+  it('backs off between attempts while nodes keep granting different slots', async () => {
+    // Each node has a different slot free (leftovers that no holder will extend away): no
+    // slot is free on a quorum until they lapse.
+    const layout: [number, string][][] = [
+      [
+        [1, '^H1'],
+        [2, '^H2'],
+      ],
+      [
+        [0, '^H1'],
+        [2, '^H2'],
+      ],
+      [
+        [0, '^H2'],
+        [1, '^H1'],
+      ],
+    ];
+    for (const [node, slots] of layout.entries()) {
+      await bed.probe.at(node).set('sem:spin', '!sem:3', 'PX', 30_000);
+      for (const [n, value] of slots) {
+        await bed.probe.at(node).set(`sem:spin:redlock:permit:${n}`, value, 'PX', 30_000);
+      }
+    }
+    const redlock = make({ retryDelayMs: 50, retryJitterMs: 0 });
+    await redlock.health();
+    const calls = await bed.probe.calls('evalsha');
+    const refused = await redlock
+      .acquireSemaphore('sem:spin', 3, 10_000, { retryCount: -1, waitMs: 500 })
+      .catch((error) => error);
+    expect(refused).toBeInstanceOf(ResourceLockedError);
+    // About 10 attempts of a few scripts each, not thousands.
+    const spent = (await bed.probe.calls('evalsha')).map((count, node) => count - calls[node]);
+    expect(Math.max(...spent)).toBeLessThan(100);
+  });
+
+  it('drops the marker when the last permit goes, though lapsed waiters are still queued', async () => {
+    const redlock = make();
+    const held = await redlock.acquireSemaphore('sem:lapsed', 1, 60_000, ONCE);
+    const [, waiters, deadlines] = queueKeys(['sem:lapsed']);
+    for (const node of [0, 1, 2]) {
+      const now = Number((await bed.probe.at(node).time())[0]) * 1000;
+      await bed.probe.at(node).zadd(waiters, now, '200:inbox:^crashed');
+      await bed.probe.at(node).zadd(deadlines, now + 100, '200:inbox:^crashed');
+    }
+    await sleep(1_200);
+    await held.release();
+    await eventually(async () => expect(await keysOnNodes()).toEqual([[], [], []]));
+    const mutex = await redlock.acquire('sem:lapsed', 1_000, ONCE);
+    await mutex.release();
+  });
+
+  it("clears a holder's other copies: extend takes its queue entry and what was handed to it, release every copy", async () => {
+    const node = bed.probe.at(0);
+    const keys = queueKeys(['sem:copies']);
+    await node.script('LOAD', SEMAPHORE_EXTEND_SCRIPT.source);
+    await node.script('LOAD', SEMAPHORE_RELEASE_SCRIPT.source);
+    // The holder ^v holds slot 0; it was also left queued here, and handed slot 1.
+    await node.set('sem:copies', '!sem:3', 'PX', 10_000);
+    await node.set('sem:copies:redlock:permit:0', '^v', 'PX', 10_000);
+    await node.set('sem:copies:redlock:permit:1', '?^v', 'PX', 10_000);
+    await node.zadd(keys[1], 1, '10000:inbox:^v', 2, '10000:inbox:^w');
+    await node.zadd(
+      keys[2],
+      Date.now() + 60_000,
+      '10000:inbox:^v',
+      Date.now() + 60_000,
+      '10000:inbox:^w',
+    );
+    const extend = (member: string) =>
+      node.evalsha(SEMAPHORE_EXTEND_SCRIPT.sha, 3, ...keys, '^v', 10_000, 3, 0, member);
+    expect(await extend('10000:inbox:^v')).toBe(1);
+    // Its entry is gone, and slot 1 went to the next waiter, ^w.
+    expect(await node.zrange(keys[1], 0, -1)).toEqual([]);
+    expect(await node.get('sem:copies:redlock:permit:1')).toBe('?^w');
+    // A release with the slot given deletes every copy of the value, handed ones too.
+    await node.set('sem:copies:redlock:permit:2', '?^v', 'PX', 10_000);
+    const release = await node.evalsha(
+      SEMAPHORE_RELEASE_SCRIPT.sha,
+      3,
+      ...keys,
+      '^v',
+      3,
+      0,
+      'release',
+      '',
+    );
+    expect(release).toBe(1);
+    expect(await node.mget(...[0, 1, 2].map((n) => `sem:copies:redlock:permit:${n}`))).toEqual([
+      null,
+      '?^w',
+      null,
+    ]);
   });
 });

@@ -59,6 +59,12 @@ export interface AttemptContext {
 export interface FailedAttempt {
   readonly error: Error;
   readonly mayHaveGranted: Promise<boolean>;
+  /**
+   * Wait the retry delay before the next attempt, whatever wakes the waiter sooner: nodes
+   * granted this attempt different slots of a semaphore, and dropping them hands them straight
+   * back; attempting at once would repeat the split as fast as the nodes answer.
+   */
+  readonly backOff?: boolean;
 }
 
 /** Whether a refused vote may have left grants: resolved at once unless nodes were still out. */

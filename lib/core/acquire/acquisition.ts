@@ -165,7 +165,7 @@ export async function acquireWithRetries(
         settings.retryDelayMs + Math.floor(Math.random() * (settings.retryJitterMs + 1)),
         MAX_TIMER_MS,
       );
-      if (waiter === undefined) {
+      if (waiter === undefined || outcome.backOff) {
         await sleep(Math.min(delayMs, remainingMs), signals);
         continue;
       }

@@ -11,6 +11,7 @@ import {
   type QueueSpot,
 } from './acquire-attempt.js';
 import { isKindClash, kindClashIn, type KindClashReply } from './kind-clash.js';
+import { trimCall, type ScriptCall } from './release-call.js';
 
 /** A node's answer to the semaphore acquire: the slot granted, a refusal, or a kind clash. */
 type PermitReply = number | readonly [number, number] | KindClashReply;
@@ -28,10 +29,11 @@ export interface PermitSearch {
  * the replies that did arrive are counted all the same: a quorum may have granted another.
  *
  * Nodes can grant one value different slots (releases reach them in different orders, so
- * they hand their freed slots to the waiters in different orders). Then a second round asks
- * every node for the slot most of them granted: a node moves the value there if that slot is
- * free or only handed to another waiter (the two change places), so the split resolves within
- * the attempt. Grants left on other slots are the acquisition's to drop, by value, as a
+ * they hand their freed slots to the waiters in different orders; partial grants of others
+ * remain). Then the attempt asks every node which slots it has open for the value (free,
+ * only handed out, or its own), and, if a quorum has one open, asks every node for it: a node
+ * moves the value there if that slot is free or only handed to another waiter (the two change
+ * places), so the split resolves within the attempt, in two more round trips. Grants left on other slots are the acquisition's to drop, by value, as a
  * mutex's split grants are.
  *
  * Without `spot` it is a first attempt: it does not queue, and answers `'refused'` when no
@@ -39,7 +41,7 @@ export interface PermitSearch {
  * value, which renews the slots this one was granted).
  */
 export async function attemptPermit(
-  engine: AttemptContext,
+  engine: AttemptContext & { releaseEverywhere(call: ScriptCall): Promise<void> },
   key: string,
   limit: number,
   value: string,
@@ -50,19 +52,32 @@ export async function attemptPermit(
 ): Promise<Lock | FailedAttempt | 'refused'> {
   const startedAt = monotonicNow();
   let granted = false;
+  /** Whether a node granted another slot than the one a quorum agreed on, in some round. */
+  let split = false;
   let tally: Tally<PermitReply> | undefined;
   let slot: number | undefined;
   for (let round = 0; round < 2 && slot === undefined; round++) {
-    if (round === 1 && (search.preferred === undefined || kindClashIn(tally!.replies))) break;
+    if (round === 1) {
+      // Split: ask for the slot that most nodes have open, if a quorum has one.
+      if (!granted || kindClashIn(tally!.replies)) break;
+      search.preferred = await openOnQuorum(engine, key, limit, value, ttlMs, spot);
+      if (search.preferred === undefined) break;
+    }
     tally = await vote(engine, key, limit, value, ttlMs, search.preferred, spot);
     const counts = slotCounts(tally);
     granted ||= tally.replies.some((reply) => typeof reply === 'number');
     slot = mostGranted(counts, engine.quorum);
+    split ||= new Set(tally.replies.filter((reply) => typeof reply === 'number')).size > 1;
     search.preferred = mostGranted(counts, 1);
   }
   const last = tally!;
   const expiresAt = validUntil(startedAt, ttlMs, engine.driftFactor);
   if (slot !== undefined && expiresAt > monotonicNow()) {
+    // The other slots this value was granted would stay taken, on their nodes, for as long as
+    // the permit is held (and a newcomer could find no slot free on a quorum): dropped now,
+    // behind the grants on each connection. Late grants of nodes not heard from are dropped
+    // by the permit's extensions and its release.
+    if (split) await engine.releaseEverywhere(trimCall(key, value, limit, slot));
     return new Lock(engine.owner, [key], value, attempt, expiresAt, undefined, { limit, slot });
   }
   const found = kindClashIn(last.replies);
@@ -74,12 +89,16 @@ export async function attemptPermit(
   ) {
     return 'refused';
   }
-  const replies = last.replies.map((reply) => (typeof reply === 'number' ? 0 : heldFor(reply)));
+  // Grants of slots short of a quorum say nothing of when one frees.
+  const replies = last.replies.map((reply) =>
+    typeof reply === 'number' ? undefined : heldFor(reply),
+  );
   const clash = { wanted: `semaphore:${limit}`, found } as const;
   const counted = { ...last, yes: slot === undefined ? 0 : engine.quorum, replies };
   return {
     error: acquireFailure(engine, [key], ttlMs, counted, attempt, startedAt, clash),
     mayHaveGranted: granted ? Promise.resolve(true) : mayHaveGranted(last, engine.nodeCount),
+    backOff: split && slot === undefined,
   };
 }
 
@@ -115,6 +134,32 @@ function vote(
       return false;
     },
   );
+}
+
+/**
+ * The slot that the most nodes have open for `value` (free, only handed out, or its own), if
+ * a quorum of them has it open (the lowest on a tie); nothing is taken.
+ */
+async function openOnQuorum(
+  engine: AttemptContext,
+  key: string,
+  limit: number,
+  value: string,
+  ttlMs: number,
+  spot: QueueSpot | undefined,
+): Promise<number | undefined> {
+  const tally = await engine.vote<readonly (string | number)[]>(
+    SEMAPHORE_ACQUIRE_SCRIPT,
+    queueKeys([key]),
+    [value, ttlMs, limit, spot?.member ?? '', spot?.priority ?? '', '0', '?'],
+    () => false,
+  );
+  const counts = new Map<number, number>();
+  for (const [index, reply] of tally.replies.entries()) {
+    if (!Array.isArray(reply) || reply[0] !== 'open' || tally.uncounted.includes(index)) continue;
+    for (const slot of reply.slice(1) as number[]) counts.set(slot, (counts.get(slot) ?? 0) + 1);
+  }
+  return mostGranted(counts, engine.quorum);
 }
 
 /**

@@ -68,6 +68,18 @@ export function releaseCall(
 }
 
 /**
+ * A permit holder's trim: deletes the other slots `value` holds on a node (nodes that granted
+ * it other slots than the permit's) and hands them to the waiters.
+ */
+export function trimCall(key: string, value: string, limit: number, slot: number): ScriptCall {
+  return {
+    script: SEMAPHORE_RELEASE_SCRIPT,
+    keys: queueKeys([key]),
+    args: [value, limit, slot, 'trim', ''],
+  };
+}
+
+/**
  * A waiter's drop of what a failed attempt of `value` may have been granted, keeping its place
  * in the queues under `member` (`previousMember` leaves them): see the hand-off release's
  * `stay` mode.

@@ -38,6 +38,27 @@ end
 local function is_handed(current)
   return current and string.sub(current, 1, #HANDED) == HANDED
 end
+-- Deletes every slot that holds this value, taken or handed, but the one to keep (nil for
+-- none); sets forgotten to how many it deleted.
+local forgotten = 0
+local function forget_value(key, limit, value, keep)
+  local handed = HANDED .. value
+  for slot = 0, tonumber(limit) - 1 do
+    if slot ~= keep then
+      local current = redis.call('get', slot_key(key, slot))
+      if current == value or current == handed then
+        forgotten = forgotten + redis.call('del', slot_key(key, slot))
+      end
+    end
+  end
+end
+-- Deletes the marker once no slot is held (the key is this semaphore's).
+local function drop_marker_if_empty(key, limit)
+  for slot = 0, tonumber(limit) - 1 do
+    if redis.call('exists', slot_key(key, slot)) == 1 then return end
+  end
+  redis.call('del', key)
+end
 -- Hands each free slot to the first live waiter, in queue order, until either runs out: the
 -- slot holds '?<value>' with the waiter's ttl (which keeps newcomers off it), and the waiter is
 -- told to take its permit.
@@ -76,12 +97,15 @@ end
  *   and the node's clock.
  * - A key used as something else answers `{'kind', what}` (`mutex`, `read`,
  *   `semaphore:<other limit>`).
+ * - Asked for the preferred slot `?`, it takes nothing and answers `{'open', slots...}`: the
+ *   slots this value could have here (free, only handed out, or its own), so that the client
+ *   can ask every node for one that most of them have open.
  *
  * KEYS: the semaphore's key, its waiters, its waiter deadlines.
  * ARGV[1]: the permit's value. ARGV[2]: ttl in milliseconds (also the entry's life).
  * ARGV[3]: the limit. ARGV[4]: the waiter's queue member ('' for a first attempt).
  * ARGV[5]: its priority, or ''. ARGV[6]: '1' to join the queue when refused. ARGV[7]: the
- * preferred slot, or ''.
+ * preferred slot, '' for none, or '?' to ask which slots are open.
  */
 export const SEMAPHORE_ACQUIRE_SCRIPT = luaScript(
   'semaphore acquire',
@@ -90,6 +114,17 @@ local value, ttl, limit, member, preferred = ARGV[1], ARGV[2], ARGV[3], ARGV[4],
 local clash = kind_clash(key, limit)
 if clash then return clash end
 local slots = tonumber(limit)
+if preferred == '?' then
+  -- The slots this value could have here: free, only handed out, or its own.
+  local open = {'open'}
+  for slot = 0, slots - 1 do
+    local current = redis.call('get', slot_key(key, slot))
+    if not current or is_handed(current) or current == value then
+      open[#open + 1] = slot
+    end
+  end
+  return open
+end
 local queued = redis.call('exists', waiters) == 1
 local function take(slot)
   redis.call('set', slot_key(key, slot), value, 'PX', ttl)
@@ -181,45 +216,38 @@ return {held, clock()}`,
 );
 
 /**
- * A permit's release, or a waiter's `leave` / `stay` (see the hand-off release): deletes the
- * slot that holds this value, taken or handed (the given slot, or any, found by a scan when it
- * is not given or does not hold the value), then, if the key has a queue, hands every free
- * slot to the first waiters; with no queue, the last slot out deletes the marker. Answers how
- * many slots it deleted.
+ * A permit's release, a waiter's `leave` / `stay` (see the hand-off release), or a holder's
+ * `trim`. Looks at every slot: deletes those that hold this value, taken or handed (`trim`
+ * keeps the given slot: the permit's, after nodes granted the value other slots too), then,
+ * if the key has a queue, hands every free slot to the first waiters; the last slot out
+ * deletes the marker. Answers 1 if the given slot held this value (the permit was still held
+ * here), else 0; with no slot given, how many slots it deleted.
  *
  * KEYS: the semaphore's key, its waiters, its waiter deadlines. ARGV[1]: the permit's value.
  * ARGV[2]: the limit. ARGV[3]: its slot, or '' if not known. ARGV[4]: the mode, `release`,
- * `leave` or `stay`. ARGV[5]: the queue member to remove ('' for none). For `stay`, ARGV[6]:
- * the member to add, ARGV[7]: its priority ('' keeps the removed member's score), ARGV[8]: its
- * life in milliseconds.
+ * `leave`, `stay` or `trim`. ARGV[5]: the queue member to remove ('' for none). For `stay`,
+ * ARGV[6]: the member to add, ARGV[7]: its priority ('' keeps the removed member's score),
+ * ARGV[8]: its life in milliseconds.
  */
 export const SEMAPHORE_RELEASE_SCRIPT = luaScript(
   'semaphore release',
   `${SEMAPHORE_LUA}local key, waiters, deadlines = KEYS[1], KEYS[2], KEYS[3]
 local value, limit, slot, mode = ARGV[1], ARGV[2], ARGV[3], ARGV[4]
-local slots = tonumber(limit)
-local handed_value = HANDED .. value
-local deleted = 0
+local keep = mode == 'trim' and tonumber(slot) or nil
+local held, deleted = 0, 0
 if slot ~= '' and redis.call('get', slot_key(key, slot)) == value then
-  deleted = redis.call('del', slot_key(key, slot))
-else
-  for other = 0, slots - 1 do
-    local current = redis.call('get', slot_key(key, other))
-    if current == value or current == handed_value then
-      deleted = deleted + redis.call('del', slot_key(key, other))
-    end
-  end
+  held = 1
+end
+forget_value(key, limit, value, keep)
+if mode ~= 'trim' then
+  deleted = forgotten
 end
 local has_queue = leave_or_stay(waiters, deadlines, mode, ARGV[5], ARGV[6], ARGV[7], ARGV[8])
-if kind_clash(key, limit) then return deleted end
-if has_queue then
-  hand_off_slots(key, limit, waiters, deadlines)
-elseif deleted > 0 then
-  for other = 0, slots - 1 do
-    if redis.call('exists', slot_key(key, other)) == 1 then return deleted end
-  end
-  redis.call('del', key)
+if not kind_clash(key, limit) then
+  if has_queue then hand_off_slots(key, limit, waiters, deadlines) end
+  drop_marker_if_empty(key, limit)
 end
+if slot ~= '' then return held end
 return deleted`,
   false,
 );
@@ -228,20 +256,32 @@ return deleted`,
  * Extend a permit: its slot's ttl becomes ttl from now, and the marker lasts as long. Like the
  * mutex's extend, it re-creates the slot where it is free (lost in a restart, or lapsed);
  * where another holder has the slot, or the key is used as something else, it answers 0 (lost
- * on this node). Answers 1.
+ * on this node). It also deletes other slots the value holds here (grants of other slots, or
+ * slots handed to an entry it left in the queue), takes that entry out, and hands what it
+ * freed to the waiters. Answers 1.
  *
- * KEYS: the semaphore's key. ARGV[1]: the permit's value. ARGV[2]: ttl in milliseconds.
- * ARGV[3]: the limit. ARGV[4]: the permit's slot.
+ * KEYS: the semaphore's key, its waiters, its waiter deadlines. ARGV[1]: the permit's value.
+ * ARGV[2]: ttl in milliseconds. ARGV[3]: the limit. ARGV[4]: the permit's slot. ARGV[5]: the
+ * holder's queue member, or ''.
  */
 export const SEMAPHORE_EXTEND_SCRIPT = luaScript(
   'semaphore extend',
-  `${SEMAPHORE_LUA}local key, value, ttl, limit = KEYS[1], ARGV[1], ARGV[2], ARGV[3]
+  `${SEMAPHORE_LUA}local key, waiters, deadlines = KEYS[1], KEYS[2], KEYS[3]
+local value, ttl, limit, slot, member = ARGV[1], ARGV[2], ARGV[3], tonumber(ARGV[4]), ARGV[5] or ''
 if kind_clash(key, limit) then return 0 end
-local name = slot_key(key, ARGV[4])
+local name = slot_key(key, slot)
 local current = redis.call('get', name)
 if current and current ~= value and current ~= HANDED .. value then return 0 end
 redis.call('set', name, value, 'PX', ttl)
 cover(key, limit, ttl)
+forget_value(key, limit, value, slot)
+if member ~= '' then
+  redis.call('zrem', waiters, member)
+  redis.call('zrem', deadlines, member)
+end
+if forgotten > 0 and redis.call('exists', waiters) == 1 then
+  hand_off_slots(key, limit, waiters, deadlines)
+end
 return 1`,
   true,
 );
