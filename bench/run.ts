@@ -483,7 +483,7 @@ async function main(): Promise<void> {
       atMost: 0,
     },
   ]
-    .filter((target) => !Number.isNaN(target.value))
+    .filter((target) => typeof target.value === 'number' && !Number.isNaN(target.value))
     .map((target) => ({
       ...target,
       pass: 'atLeast' in target ? target.value >= target.atLeast! : target.value <= target.atMost!,

@@ -158,6 +158,12 @@ export class Redlock extends EventEmitter<RedlockEvents> {
       releaseEverywhere: async ({ script, keys, args }) => {
         await this.vote(script, keys, args, () => true, true);
       },
+      releaseInBackground: ({ script, keys, args }) => {
+        // A vote never rejects; `quit()` waits for it among the pending operations.
+        const release = this.vote(script, keys, args, () => true, true);
+        this.pending.add(release);
+        void release.finally(() => this.pending.delete(release));
+      },
     };
   }
 

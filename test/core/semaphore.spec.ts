@@ -394,7 +394,10 @@ describe('semaphores (3 nodes)', () => {
     // Its entry is gone, and slot 1 went to the next waiter, ^w.
     expect(await node.zrange(keys[1], 0, -1)).toEqual([]);
     expect(await node.get('sem:copies:redlock:permit:1')).toBe('?^w');
-    // A release with the slot given deletes every copy of the value, handed ones too.
+    // Queued again here (a later attempt of its acquisition refused here) and handed slot 2:
+    // its release, leaving the queue, deletes every copy of the value, handed ones too.
+    await node.zadd(keys[1], 3, '10000:inbox:^v');
+    await node.zadd(keys[2], Date.now() + 60_000, '10000:inbox:^v');
     await node.set('sem:copies:redlock:permit:2', '?^v', 'PX', 10_000);
     const release = await node.evalsha(
       SEMAPHORE_RELEASE_SCRIPT.sha,
@@ -403,8 +406,8 @@ describe('semaphores (3 nodes)', () => {
       '^v',
       3,
       0,
-      'release',
-      '',
+      'leave',
+      '10000:inbox:^v',
     );
     expect(release).toBe(1);
     expect(await node.mget(...[0, 1, 2].map((n) => `sem:copies:redlock:permit:${n}`))).toEqual([

@@ -106,13 +106,15 @@ const SEMAPHORE_SCENARIOS: readonly SemaphoreScenario[] = [
   {
     name: 'semaphore permits, every fault',
     variant: 'redlock',
+    workers: 6,
     durationMs: 10_000 * scale,
     expect: 'none',
   },
   {
     name: 'calibration: a semaphore counting holders per node, every fault',
     variant: 'per-node counting',
-    durationMs: 6_000 * scale,
+    workers: 6,
+    durationMs: 10_000 * scale,
     expect: 'violation',
   },
 ];

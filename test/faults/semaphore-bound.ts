@@ -1,9 +1,9 @@
 /*
  * The semaphore's bound under faults: worker processes take permits of one semaphore on 3
- * nodes, each through its own proxy to every node, while links between single workers and
- * single nodes black out (one slow or unreachable node per client: the pattern that breaks a
- * per-node count), nodes are killed and restarted or paused, and holders are paused past
- * their ttl. The checker counts the permits valid at each moment. The calibration runs a
+ * nodes, each through its own proxy to every node, while links between workers and nodes
+ * black out (split views, where each group of workers loses a different node: one slow or
+ * unreachable node per client, the pattern that breaks a per-node count; and single links),
+ * nodes are killed and restarted or paused, and holders are paused past their ttl. The checker counts the permits valid at each moment. The calibration runs a
  * semaphore that counts holders per node under the same faults, which must be caught over
  * its limit.
  */
@@ -21,6 +21,8 @@ export interface SemaphoreScenario {
   readonly durationMs: number;
   /** `none`: never over the limit. `violation`: over it at least once (calibration). */
   readonly expect: 'none' | 'violation';
+  /** How many worker processes take permits. */
+  readonly workers: number;
 }
 
 /** What a run did and what the checker found. */
@@ -31,10 +33,9 @@ export interface SemaphoreOutcome {
 }
 
 const NODES = 3;
-const WORKERS = 6;
 const LIMIT = 2;
 const TTL_MS = 300;
-const WORK_MS = 5;
+const WORK_MS = 25;
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const between = (low: number, high: number) => low + Math.floor(Math.random() * (high - low));
@@ -49,7 +50,7 @@ export async function runSemaphoreScenario(scenario: SemaphoreScenario): Promise
   const events: HistoryEvent[] = [];
   let acquireFailures = 0;
   try {
-    for (let id = 0; id < WORKERS; id++) {
+    for (let id = 0; id < scenario.workers; id++) {
       proxies.push(await Promise.all(cluster.servers.map((server) => TcpProxy.start(server.port))));
     }
     let ready = 0;
@@ -78,7 +79,7 @@ export async function runSemaphoreScenario(scenario: SemaphoreScenario): Promise
       return new Promise<void>((resolve, reject) => {
         child.on('message', (message: SemaphoreWorkerMessage) => {
           if (message.type === 'event') events.push(message.event);
-          else if (message.type === 'ready' && ++ready === WORKERS) allReady();
+          else if (message.type === 'ready' && ++ready === scenario.workers) allReady();
           else if (message.type === 'acquire-failed') acquireFailures++;
           else if (message.type === 'holding' && ++holds % 40 === 0 && !paused.has(child)) {
             // A holder frozen for longer than its ttl: its permit lapses under it.
@@ -103,7 +104,7 @@ export async function runSemaphoreScenario(scenario: SemaphoreScenario): Promise
     for (const worker of workers) worker.send({ type: 'start' });
     const deadline = performance.now() + scenario.durationMs;
     await Promise.all([
-      ...proxies.map((links) => blackOutLinks(links, deadline, count)),
+      blackOutLinks(proxies, deadline, count),
       injectNodeFaults(cluster, deadline, count),
     ]);
     for (const worker of workers) worker.send({ type: 'stop' });
@@ -122,19 +123,33 @@ export async function runSemaphoreScenario(scenario: SemaphoreScenario): Promise
   }
 }
 
-/** One worker's links: now and then one of them blacks out for a while, then passes again. */
+/**
+ * Link faults between workers and nodes, in turn: a split view, where worker `i` loses node
+ * `i mod 3` (each group of clients cut off from a different node at once, as when each zone
+ * of a deployment loses its link to one node: the pattern that lets a per-node count admit a
+ * third holder), then a while of single links blacking out at random.
+ */
 async function blackOutLinks(
-  links: readonly TcpProxy[],
+  proxies: readonly (readonly TcpProxy[])[],
   deadline: number,
   count: (kind: string) => void,
 ): Promise<void> {
   while (performance.now() < deadline) {
-    await sleep(between(50, 300));
-    const link = links[between(0, links.length)];
-    link.set({ kind: 'blackhole' });
-    count('worker-node link blackout');
-    await sleep(between(150, 600));
-    link.set({ kind: 'pass' });
+    await sleep(between(100, 300));
+    if (Math.random() < 0.6) {
+      count('split view (each worker cut off from one node)');
+      const cut = proxies.map((links, id) => links[id % links.length]);
+      for (const link of cut) link.set({ kind: 'blackhole' });
+      await sleep(between(300, 800));
+      for (const link of cut) link.set({ kind: 'pass' });
+    } else {
+      const links = proxies[between(0, proxies.length)];
+      const link = links[between(0, links.length)];
+      count('worker-node link blackout');
+      link.set({ kind: 'blackhole' });
+      await sleep(between(150, 600));
+      link.set({ kind: 'pass' });
+    }
   }
 }
 
@@ -173,7 +188,7 @@ export function summarizeSemaphore(
       : report.violations.length > 0;
   const list = [...faults].map(([kind, n]) => `${kind} ×${n}`).join(', ');
   console.log(
-    `\n${passed ? 'PASS' : 'FAIL'}  ${scenario.name} (${NODES} nodes, ${WORKERS} workers, limit ${LIMIT}, ${scenario.durationMs / 1000} s)`,
+    `\n${passed ? 'PASS' : 'FAIL'}  ${scenario.name} (${NODES} nodes, ${scenario.workers} workers, limit ${LIMIT}, ${scenario.durationMs / 1000} s)`,
   );
   console.log(
     `  grants ${report.grants}, most permits valid at once ${report.mostAtOnce}, failed acquisitions ${acquireFailures}`,

@@ -110,13 +110,23 @@ return 0`;
       for (;;) {
         const value = `${config.id}:${counter++}`;
         const startedAt = monotonicMs();
-        const replies = await Promise.all(
-          clients.map((client) =>
-            within(client.eval(admit, 1, KEY, value, config.limit, config.ttlMs), 100),
-          ),
-        );
+        // Decided as soon as a quorum admitted it (or every node answered, or 100 ms passed),
+        // as a Redlock decides.
+        const admitted = await new Promise<number>((resolve) => {
+          let yes = 0;
+          let answered = 0;
+          setTimeout(() => resolve(yes), 100);
+          for (const client of clients) {
+            void within(client.eval(admit, 1, KEY, value, config.limit, config.ttlMs), 100).then(
+              (reply) => {
+                if (reply === 1) yes++;
+                if (yes >= quorum || ++answered === clients.length) resolve(yes);
+              },
+            );
+          }
+        });
         const validityMs = config.ttlMs - (monotonicMs() - startedAt) - 2;
-        if (replies.filter((reply) => reply === 1).length >= quorum && validityMs > 0) {
+        if (admitted >= quorum && validityMs > 0) {
           return { value, validityMs, release: () => releaseAll(value) };
         }
         await releaseAll(value);

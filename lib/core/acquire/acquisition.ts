@@ -28,6 +28,11 @@ export interface AcquisitionContext extends AttemptContext {
   readonly closing: AbortSignal;
   /** Runs a release on every node and waits for each (up to the node timeout). */
   releaseEverywhere(call: ScriptCall): Promise<void>;
+  /**
+   * Runs a release on every node without waiting for it; `quit()` waits for it before it
+   * closes the connections.
+   */
+  releaseInBackground(call: ScriptCall): void;
 }
 
 /** The settings of one acquisition, per-call options merged over the engine's. */
@@ -72,13 +77,15 @@ export async function acquireWithRetries(
   let value = newValueOf(settings)();
   const permit: PermitRelease | undefined =
     settings.permits === undefined ? undefined : { limit: settings.permits };
-  const search: PermitSearch = { preferred: undefined };
+  const search: PermitSearch = { preferred: undefined, attempted: false };
   /**
    * Whether the next attempt is the plain first one: one free key (the common case) takes a
    * plain SET NX PX (a read lock: the read script, without joining the queue) and no queue
    * bookkeeping. Refused, the queued attempt follows at once.
    */
-  let setIfAbsent = engine.usesQueues && keys.length === 1 && !fencing;
+  // A permit's first attempt is the queued one: its script takes a free slot of an idle
+  // semaphore as cheaply, and joins the queue when refused, saving a round trip.
+  let setIfAbsent = engine.usesQueues && keys.length === 1 && !fencing && permit === undefined;
   let waiter: Waiter | undefined;
   const deadline = startedAt + settings.waitMs;
   const signals = [settings.signal, engine.closing];
@@ -101,6 +108,8 @@ export async function acquireWithRetries(
         // A hand-off can follow a queued attempt at once: the waiter listens before sending.
         waiter.listen();
       }
+      // The slot of a semaphore the nodes told this waiter they handed it, if they did.
+      if (permit) search.preferred = waiter?.handedSlot() ?? search.preferred;
       waiter?.attempting();
       const attemptStartedAt = monotonicNow();
       const spot: QueueSpot | undefined = waiter
@@ -108,8 +117,6 @@ export async function acquireWithRetries(
         : undefined;
       let outcome: Lock | FailedAttempt | 'refused';
       if (permit) {
-        const first = setIfAbsent;
-        setIfAbsent = false;
         outcome = await attemptPermit(
           engine,
           keys[0],
@@ -118,7 +125,7 @@ export async function acquireWithRetries(
           ttlMs,
           attempt,
           search,
-          first ? undefined : spot,
+          spot!, // a permit's acquisition always has a waiter (it never takes the plain path)
         );
       } else if (setIfAbsent) {
         setIfAbsent = false;
@@ -214,6 +221,9 @@ function newWaiter(
     takesLockItself:
       keys.length > 1 || settings.fencing || settings.reads || settings.permits !== undefined,
     newValue: newValueOf(settings),
+    // A permit's attempt needs its slot handed on a quorum: woken by the first notice, it
+    // would mostly find the other nodes not there yet.
+    wakeOnQuorum: settings.permits !== undefined,
     inbox: engine.inbox,
     clocks: engine.clocks,
   };

@@ -20,6 +20,11 @@ type PermitReply = number | readonly [number, number] | KindClashReply;
 export interface PermitSearch {
   /** The slot most nodes granted the last attempt, which the next one asks each node for. */
   preferred: number | undefined;
+  /**
+   * Whether an attempt was sent: after the first, the value may hold or have been handed a
+   * slot on a node, so no node may take a free slot for it without looking at every slot.
+   */
+  attempted: boolean;
 }
 
 /**
@@ -36,24 +41,26 @@ export interface PermitSearch {
  * places), so the split resolves within the attempt, in two more round trips. Grants left on other slots are the acquisition's to drop, by value, as a
  * mutex's split grants are.
  *
- * Without `spot` it is a first attempt: it does not queue, and answers `'refused'` when no
- * quorum was won but enough nodes answered (the queued attempt then follows with the same
- * value, which renews the slots this one was granted).
+ * Every attempt is a queued one (`spot`): refused, it joins the queue; on a semaphore nobody
+ * waits for, a first attempt costs the nodes no more than a plain `SET NX` of a slot would.
  */
 export async function attemptPermit(
-  engine: AttemptContext & { releaseEverywhere(call: ScriptCall): Promise<void> },
+  engine: AttemptContext & { releaseInBackground(call: ScriptCall): void },
   key: string,
   limit: number,
   value: string,
   ttlMs: number,
   attempt: number,
   search: PermitSearch,
-  spot?: QueueSpot,
-): Promise<Lock | FailedAttempt | 'refused'> {
+  spot: QueueSpot,
+): Promise<Lock | FailedAttempt> {
   const startedAt = monotonicNow();
   let granted = false;
   /** Whether a node granted another slot than the one a quorum agreed on, in some round. */
   let split = false;
+  const grants = new GrantWatch(() =>
+    engine.releaseInBackground(trimCall(key, value, limit, slot!)),
+  );
   let tally: Tally<PermitReply> | undefined;
   let slot: number | undefined;
   for (let round = 0; round < 2 && slot === undefined; round++) {
@@ -63,7 +70,9 @@ export async function attemptPermit(
       search.preferred = await openOnQuorum(engine, key, limit, value, ttlMs, spot);
       if (search.preferred === undefined) break;
     }
-    tally = await vote(engine, key, limit, value, ttlMs, search.preferred, spot);
+    const preferred = search.preferred ?? (search.attempted ? '*' : '');
+    search.attempted = true;
+    tally = await vote(engine, key, limit, value, ttlMs, preferred, spot, grants);
     const counts = slotCounts(tally);
     granted ||= tally.replies.some((reply) => typeof reply === 'number');
     slot = mostGranted(counts, engine.quorum);
@@ -73,22 +82,13 @@ export async function attemptPermit(
   const last = tally!;
   const expiresAt = validUntil(startedAt, ttlMs, engine.driftFactor);
   if (slot !== undefined && expiresAt > monotonicNow()) {
-    // The other slots this value was granted would stay taken, on their nodes, for as long as
-    // the permit is held (and a newcomer could find no slot free on a quorum): dropped now,
-    // behind the grants on each connection. Late grants of nodes not heard from are dropped
-    // by the permit's extensions and its release.
-    if (split) await engine.releaseEverywhere(trimCall(key, value, limit, slot));
+    // The other slots this value was granted, late replies' too, would stay taken on their
+    // nodes for as long as the permit is held (and a newcomer could find no slot free on a
+    // quorum): dropped, behind the grants on each connection, without holding the permit up.
+    grants.decided(slot);
     return new Lock(engine.owner, [key], value, attempt, expiresAt, undefined, { limit, slot });
   }
   const found = kindClashIn(last.replies);
-  if (
-    spot === undefined &&
-    found === undefined &&
-    slot === undefined &&
-    last.failures.length <= engine.nodeCount - engine.quorum
-  ) {
-    return 'refused';
-  }
   // Grants of slots short of a quorum say nothing of when one frees.
   const replies = last.replies.map((reply) =>
     typeof reply === 'number' ? undefined : heldFor(reply),
@@ -109,24 +109,18 @@ function vote(
   limit: number,
   value: string,
   ttlMs: number,
-  preferred: number | undefined,
-  spot: QueueSpot | undefined,
+  preferred: number | '' | '*',
+  spot: QueueSpot,
+  grants: GrantWatch,
 ): Promise<Tally<PermitReply>> {
   let leading: number | undefined;
   return engine.vote<PermitReply>(
     SEMAPHORE_ACQUIRE_SCRIPT,
     queueKeys([key]),
-    [
-      value,
-      ttlMs,
-      limit,
-      spot?.member ?? '',
-      spot?.priority ?? '',
-      spot?.join ? '1' : '0',
-      preferred ?? '',
-    ],
+    [value, ttlMs, limit, spot.member, spot.priority ?? '', spot.join ? '1' : '0', preferred],
     (reply, index) => {
       if (typeof reply === 'number') {
+        grants.granted(reply);
         leading ??= reply;
         return reply === leading;
       }
@@ -146,12 +140,12 @@ async function openOnQuorum(
   limit: number,
   value: string,
   ttlMs: number,
-  spot: QueueSpot | undefined,
+  spot: QueueSpot,
 ): Promise<number | undefined> {
   const tally = await engine.vote<readonly (string | number)[]>(
     SEMAPHORE_ACQUIRE_SCRIPT,
     queueKeys([key]),
-    [value, ttlMs, limit, spot?.member ?? '', spot?.priority ?? '', '0', '?'],
+    [value, ttlMs, limit, spot.member, spot.priority ?? '', '0', '?'],
     () => false,
   );
   const counts = new Map<number, number>();
@@ -160,6 +154,37 @@ async function openOnQuorum(
     for (const slot of reply.slice(1) as number[]) counts.set(slot, (counts.get(slot) ?? 0) + 1);
   }
   return mostGranted(counts, engine.quorum);
+}
+
+/**
+ * Every slot granted to an attempt's value, late replies included: once the permit's slot is
+ * decided, a grant of any other (before or after) sets off one trim of the value's other
+ * slots, so that none stays taken for as long as the permit is held.
+ */
+class GrantWatch {
+  private readonly slots = new Set<number>();
+  private slot: number | undefined;
+  private trimmed = false;
+
+  constructor(private readonly trim: () => void) {}
+
+  /** A node granted `slot` (a reply that may come after the decision). */
+  granted(slot: number): void {
+    this.slots.add(slot);
+    if (this.slot !== undefined && slot !== this.slot) this.trimOnce();
+  }
+
+  /** The permit's slot is decided. */
+  decided(slot: number): void {
+    this.slot = slot;
+    if (this.slots.size > 1 || !this.slots.has(slot)) this.trimOnce();
+  }
+
+  private trimOnce(): void {
+    if (this.trimmed) return;
+    this.trimmed = true;
+    this.trim();
+  }
 }
 
 /**

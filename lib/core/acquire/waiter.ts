@@ -28,6 +28,11 @@ export interface WaiterSettings {
   readonly clocks: NodeClocks;
   /** Makes its new value when it renews (a reader's is marked as one). */
   readonly newValue: () => string;
+  /**
+   * With `takesLockItself`: woken only once a quorum of nodes has told it (a semaphore's
+   * waiter, whose attempt needs the slot handed on a quorum), not by the first notice.
+   */
+  readonly wakeOnQuorum?: boolean;
 }
 
 /**
@@ -53,6 +58,11 @@ export class Waiter {
   valueSentAt: number;
   private fixedPriority: number | undefined;
   private readonly handedBy = new Set<RedisNode>();
+  /**
+   * The nodes that told it since its last attempt began (see `wakeOnQuorum`), with the slot
+   * each named, for a semaphore's waiter.
+   */
+  private readonly wokenBy = new Map<RedisNode, number | undefined>();
   /** Stop listening for the current value. */
   private valueStops: (() => void)[] = [];
   /** A wake-up that came while no wait was under way, for the next wait. */
@@ -101,6 +111,7 @@ export class Waiter {
   /** Called as an attempt starts: notices before it are moot. */
   attempting(): void {
     this.early = undefined;
+    this.wokenBy.clear();
   }
 
   /**
@@ -134,6 +145,23 @@ export class Waiter {
     this.handedBy.clear();
     if (this.listening) this.listenForValue();
     return { previousMember };
+  }
+
+  /**
+   * The slot of a semaphore that the most nodes told this waiter they handed it since its
+   * last attempt began (the lowest on a tie), if any did.
+   */
+  handedSlot(): number | undefined {
+    const counts = new Map<number, number>();
+    let best: number | undefined;
+    for (const slot of this.wokenBy.values()) {
+      if (slot === undefined) continue;
+      const count = (counts.get(slot) ?? 0) + 1;
+      counts.set(slot, count);
+      const bestCount = best === undefined ? 0 : counts.get(best)!;
+      if (count > bestCount || (count === bestCount && slot < best!)) best = slot;
+    }
+    return best;
   }
 
   /** Whether a quorum of counting nodes has announced a hand-off of the current value. */
@@ -240,15 +268,23 @@ export class Waiter {
     );
   }
 
-  /** A notice of this waiter's value: the lock handed over, or its turn to take it. */
+  /**
+   * A notice of this waiter's value: the lock handed over, or its turn to take it (a
+   * semaphore's names the slot handed: `<value>@<slot>`).
+   */
   private onNotice(node: RedisNode, message: string): void {
-    if (message !== this.value) return;
+    const at = message.indexOf('@');
+    if ((at < 0 ? message : message.slice(0, at)) !== this.value) return;
     if (!this.settings.takesLockItself) {
       // Judged when it arrives: a hand-off made while the node's votes do not count (it may
       // have restarted without the keys of valid locks) never counts, not even later.
       if (node.uncountedReason() !== undefined) return;
       this.handedBy.add(node);
       if (this.handedByQuorum()) this.signal('handed');
+    } else if (this.settings.wakeOnQuorum) {
+      const slot = at < 0 ? Number.NaN : Number(message.slice(at + 1));
+      this.wokenBy.set(node, Number.isInteger(slot) ? slot : undefined);
+      if (this.wokenBy.size >= this.settings.quorum) this.signal('woken');
     } else {
       this.signal('woken');
     }

@@ -179,7 +179,11 @@ export class ReleaseNotices {
     subscriber.on('ready', this.onConnected);
     subscriber.on('message', (channel: string, message: string) => {
       if (this.listenerCounts.has(channel)) this.lastNotices.set(channel, monotonicNow());
-      const byMessage = this.listeners.get(`${channel}\n${message}`);
+      // A semaphore's notice names the slot after the value ('<value>@<slot>'): its listeners
+      // listen for the value.
+      const at = message.indexOf('@');
+      const value = at < 0 ? message : message.slice(0, at);
+      const byMessage = this.listeners.get(`${channel}\n${value}`);
       if (byMessage) for (const listener of byMessage) listener(message);
       const byChannel = this.listeners.get(channel);
       if (byChannel) for (const listener of byChannel) listener(message);

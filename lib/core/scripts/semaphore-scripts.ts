@@ -17,20 +17,37 @@ const SEMAPHORE_LUA = `${QUEUE_LUA}local HANDED = '${HANDED_SLOT_PREFIX}'
 local function slot_key(key, slot)
   return key .. '${PERMIT_SLOT_INFIX}' .. slot
 end
+-- Every slot's key, in slot order (index slot + 1), made once per script run.
+local names
+local function slot_names(key, limit)
+  if not names then
+    names = {}
+    for slot = 0, tonumber(limit) - 1 do
+      names[slot + 1] = slot_key(key, slot)
+    end
+  end
+  return names
+end
+-- Every slot's content, in one MGET (index slot + 1; false for a free slot).
+local function slot_values(key, limit)
+  return redis.call('mget', unpack(slot_names(key, limit)))
+end
 -- What else the key is used as, if it is not free or a semaphore of this limit: the answer
--- that tells the client so ({'kind', what}); nil when all is well.
+-- that tells the client so ({'kind', what}); nil when all is well. Also answers whether the
+-- key is free.
 local function kind_clash(key, limit)
   local current = redis.call('get', key)
-  if not current then return nil end
+  if not current then return nil, true end
   local other = semaphore_limit(current)
-  if other == limit then return nil end
-  if other then return {'kind', 'semaphore:' .. other} end
-  if current == READERS_MARKER or is_reader_value(current) then return {'kind', 'read'} end
-  return {'kind', 'mutex'}
+  if other == limit then return nil, false end
+  if other then return {'kind', 'semaphore:' .. other}, false end
+  if current == READERS_MARKER or is_reader_value(current) then return {'kind', 'read'}, false end
+  return {'kind', 'mutex'}, false
 end
--- Keeps the marker on the key for at least ttl ms from now (the key is free or the marker).
-local function cover(key, limit, ttl)
-  if redis.call('pttl', key) < tonumber(ttl) then
+-- Keeps the marker on the key for at least ttl ms from now (the key is free, as key_free
+-- says when it is known, or the marker).
+local function cover(key, limit, ttl, key_free)
+  if key_free or redis.call('pttl', key) < tonumber(ttl) then
     redis.call('set', key, SEMAPHORE_MARKER .. limit, 'PX', ttl)
   end
 end
@@ -39,41 +56,38 @@ local function is_handed(current)
   return current and string.sub(current, 1, #HANDED) == HANDED
 end
 -- Deletes every slot that holds this value, taken or handed, but the one to keep (nil for
--- none); sets forgotten to how many it deleted.
-local forgotten = 0
+-- none); answers how many it deleted.
 local function forget_value(key, limit, value, keep)
   local handed = HANDED .. value
-  for slot = 0, tonumber(limit) - 1 do
-    if slot ~= keep then
-      local current = redis.call('get', slot_key(key, slot))
-      if current == value or current == handed then
-        forgotten = forgotten + redis.call('del', slot_key(key, slot))
-      end
+  local found = {}
+  for index, current in ipairs(slot_values(key, limit)) do
+    if index - 1 ~= keep and (current == value or current == handed) then
+      found[#found + 1] = names[index]
     end
   end
+  if #found == 0 then return 0 end
+  return redis.call('del', unpack(found))
 end
 -- Deletes the marker once no slot is held (the key is this semaphore's).
 local function drop_marker_if_empty(key, limit)
-  for slot = 0, tonumber(limit) - 1 do
-    if redis.call('exists', slot_key(key, slot)) == 1 then return end
+  if redis.call('exists', unpack(slot_names(key, limit))) == 0 then
+    redis.call('del', key)
   end
-  redis.call('del', key)
 end
 -- Hands each free slot to the first live waiter, in queue order, until either runs out: the
 -- slot holds '?<value>' with the waiter's ttl (which keeps newcomers off it), and the waiter is
--- told to take its permit.
+-- told to take its permit, and which slot it was handed here ('<value>@<slot>').
 local function hand_off_slots(key, limit, waiters, deadlines)
-  for slot = 0, tonumber(limit) - 1 do
-    local name = slot_key(key, slot)
-    if redis.call('exists', name) == 0 then
+  for index, current in ipairs(slot_values(key, limit)) do
+    if not current then
       local first = first_waiter(waiters, deadlines, clock())
       if not first then return end
       local ttl, inbox, value = parse_member(first)
-      redis.call('set', name, HANDED .. value, 'PX', ttl)
+      redis.call('set', names[index], HANDED .. value, 'PX', ttl)
       cover(key, limit, ttl)
       redis.call('zrem', waiters, first)
       redis.call('zrem', deadlines, first)
-      notify(key, inbox, value)
+      notify(key, inbox, value .. '@' .. (index - 1))
     end
   end
 end
@@ -82,8 +96,8 @@ end
 /**
  * Take a permit of a semaphore, in queue order: answers the slot granted (0 to limit − 1).
  *
- * - A first attempt on a semaphore nobody waits for (no member, no preferred slot, no queue)
- *   takes the lowest free slot with `SET NX`, stopping at the first.
+ * - An acquisition's first attempt (preferred slot '') on a semaphore nobody waits for (no
+ *   queue) takes the lowest free slot with `SET NX`, stopping at the first.
  * - Otherwise it looks at every slot. With a preferred slot (the one most nodes granted this
  *   value in its last attempt), it takes that slot when the slot holds this value, or is free
  *   or only handed to another waiter and this one may take a slot here (it holds or was handed
@@ -105,22 +119,23 @@ end
  * ARGV[1]: the permit's value. ARGV[2]: ttl in milliseconds (also the entry's life).
  * ARGV[3]: the limit. ARGV[4]: the waiter's queue member ('' for a first attempt).
  * ARGV[5]: its priority, or ''. ARGV[6]: '1' to join the queue when refused. ARGV[7]: the
- * preferred slot, '' for none, or '?' to ask which slots are open.
+ * preferred slot; '' on a first attempt, '*' for no preference on a later one (its value may
+ * hold or have been handed a slot here); or '?' to ask which slots are open.
  */
 export const SEMAPHORE_ACQUIRE_SCRIPT = luaScript(
   'semaphore acquire',
   `${SEMAPHORE_LUA}local key, waiters, deadlines = KEYS[1], KEYS[2], KEYS[3]
 local value, ttl, limit, member, preferred = ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[7]
-local clash = kind_clash(key, limit)
+local clash, key_free = kind_clash(key, limit)
 if clash then return clash end
 local slots = tonumber(limit)
+local handed_value = HANDED .. value
 if preferred == '?' then
   -- The slots this value could have here: free, only handed out, or its own.
   local open = {'open'}
-  for slot = 0, slots - 1 do
-    local current = redis.call('get', slot_key(key, slot))
+  for index, current in ipairs(slot_values(key, limit)) do
     if not current or is_handed(current) or current == value then
-      open[#open + 1] = slot
+      open[#open + 1] = index - 1
     end
   end
   return open
@@ -128,39 +143,30 @@ end
 local queued = redis.call('exists', waiters) == 1
 local function take(slot)
   redis.call('set', slot_key(key, slot), value, 'PX', ttl)
-  cover(key, limit, ttl)
+  cover(key, limit, ttl, key_free)
   if queued and member ~= '' then
     redis.call('zrem', waiters, member)
     redis.call('zrem', deadlines, member)
   end
   return slot
 end
-if member == '' and preferred == '' and not queued then
+if preferred == '' and not queued then
+  -- A first attempt (its value can hold nothing here) on a semaphore nobody waits for.
   for slot = 0, slots - 1 do
     if redis.call('set', slot_key(key, slot), value, 'NX', 'PX', ttl) then
-      cover(key, limit, ttl)
+      cover(key, limit, ttl, key_free)
       return slot
     end
   end
 end
-local handed_value = HANDED .. value
-local ours, free, first_free, soonest = nil, 0, nil, nil
-local contents = {}
-for slot = 0, slots - 1 do
-  local current = redis.call('get', slot_key(key, slot))
-  contents[slot] = current
+local contents = slot_values(key, limit)
+local ours, free, first_free = nil, 0, nil
+for index, current in ipairs(contents) do
   if current == value or current == handed_value then
-    ours = ours or slot
+    ours = ours or index - 1
   elseif not current then
     free = free + 1
-    first_free = first_free or slot
-  else
-    local remaining = redis.call('pttl', slot_key(key, slot))
-    if remaining == -1 then
-      soonest = soonest or -1
-    elseif not soonest or soonest == -1 or remaining < soonest then
-      soonest = math.max(remaining, 1)
-    end
+    first_free = first_free or index - 1
   end
 end
 -- Whether this waiter may take a free slot here: fewer live waiters ahead than free slots.
@@ -175,7 +181,7 @@ local function may_take_free()
 end
 local want = tonumber(preferred)
 if want and want >= 0 and want < slots and want ~= ours then
-  local current = contents[want]
+  local current = contents[want + 1]
   if (not current or is_handed(current)) and (ours or may_take_free()) then
     if ours then
       -- The two change places: what the preferred slot held (nothing, or another waiter's
@@ -206,7 +212,16 @@ if may_take_free() then
 elseif free > 0 then
   held = math.max((deadline or clock()) - clock(), 1)
 else
-  held = soonest
+  -- How long until a slot frees: the soonest PTTL (-1 if every slot is held without expiry).
+  for index = 1, slots do
+    local remaining = redis.call('pttl', names[index])
+    if remaining > 0 and (not held or held == -1 or remaining < held) then
+      held = remaining
+    elseif remaining == -1 and not held then
+      held = -1
+    end
+  end
+  held = held or 1
 end
 if ARGV[6] == '1' then
   enqueue(waiters, deadlines, member, ARGV[5], tonumber(ttl), clock())
@@ -233,14 +248,17 @@ export const SEMAPHORE_RELEASE_SCRIPT = luaScript(
   'semaphore release',
   `${SEMAPHORE_LUA}local key, waiters, deadlines = KEYS[1], KEYS[2], KEYS[3]
 local value, limit, slot, mode = ARGV[1], ARGV[2], ARGV[3], ARGV[4]
-local keep = mode == 'trim' and tonumber(slot) or nil
 local held, deleted = 0, 0
 if slot ~= '' and redis.call('get', slot_key(key, slot)) == value then
   held = 1
+  if mode == 'release' then
+    deleted = redis.call('del', slot_key(key, slot))
+  end
 end
-forget_value(key, limit, value, keep)
-if mode ~= 'trim' then
-  deleted = forgotten
+-- A holder's plain release found its slot: it has no copies to look for (those of its
+-- acquisition were trimmed, and one that waited gives its queue entry, 'leave').
+if mode ~= 'release' or held == 0 then
+  deleted = deleted + forget_value(key, limit, value, mode == 'trim' and tonumber(slot) or nil)
 end
 local has_queue = leave_or_stay(waiters, deadlines, mode, ARGV[5], ARGV[6], ARGV[7], ARGV[8])
 if not kind_clash(key, limit) then
@@ -274,7 +292,7 @@ local current = redis.call('get', name)
 if current and current ~= value and current ~= HANDED .. value then return 0 end
 redis.call('set', name, value, 'PX', ttl)
 cover(key, limit, ttl)
-forget_value(key, limit, value, slot)
+local forgotten = forget_value(key, limit, value, slot)
 if member ~= '' then
   redis.call('zrem', waiters, member)
   redis.call('zrem', deadlines, member)
