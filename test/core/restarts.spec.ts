@@ -105,6 +105,42 @@ describe('a node that restarts without its data (3 nodes, no persistence)', () =
     expect(second.mode).toBe('write');
   });
 
+  /**
+   * The only permit of `sem:1` is held on node 0 only: node 2 lost its slot (planted away) and
+   * node 1 restarts empty, so nodes 1 and 2 have the slot free.
+   */
+  const permitThenRestartNode1 = async (contender: Redlock) => {
+    const holder = await connected(bed.make);
+    const permit = await holder.acquireSemaphore('sem:1', 1, 10_000);
+    const slot = 'sem:1:redlock:permit:0';
+    await eventually(async () =>
+      expect(await bed.probe.values(slot)).toEqual(Array(3).fill(permit.value)),
+    );
+    await bed.probe.at(2).del(slot, 'sem:1');
+    const noticed = noticedRestart(contender, label(1));
+    await bed.cluster.servers[1].restart();
+    return { permit, noticed };
+  };
+
+  it('keeps a semaphore at its limit when a node restarts empty', async () => {
+    const contender = await connected(bed.make);
+    const { permit, noticed } = await permitThenRestartNode1(contender);
+    await noticed;
+    await expect(contender.acquireSemaphore('sem:1', 1, 10_000)).rejects.toMatchObject({
+      code: 'RESOURCE_LOCKED',
+      limit: 1,
+    });
+    expect(permit.validityMs).toBeGreaterThan(0);
+  });
+
+  it('grants a second permit of 1 with restartDelayMs: 0 (the failure the delay prevents)', async () => {
+    const contender = await connected(bed.make, { restartDelayMs: 0 });
+    const { permit } = await permitThenRestartNode1(contender);
+    const second = await eventually(() => contender.acquireSemaphore('sem:1', 1, 10_000), 10_000);
+    expect(permit.validityMs).toBeGreaterThan(0);
+    expect(second.slot).toBe(permit.slot);
+  });
+
   it('counts the node again restartDelayMs after its start, and says why until then', async () => {
     const redlock = await connected(bed.make, { restartDelayMs: 1_500 });
     const noticed = noticedRestart(redlock, label(1));
