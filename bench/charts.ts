@@ -3,6 +3,8 @@ import type { Measurement } from './scenarios.js';
 /** One chart: a scenario, the figure it plots, and which way is better. */
 export interface ChartSpec {
   readonly scenario: string;
+  /** The file's name without `.svg`, when a scenario has more than one chart; the scenario's otherwise. */
+  readonly file?: string;
   readonly title: string;
   /** What a bar measures, with its unit. */
   readonly axis: string;
@@ -39,6 +41,21 @@ export const CHARTS: readonly ChartSpec[] = [
     axis: 'p99 wait for the lock, ms',
     value: (m) => m.latencyMs.p99,
     higherIsBetter: false,
+  },
+  {
+    scenario: 'semaphore16x4-3',
+    title: '16 clients on one semaphore of 4 (1 ms hold), 3 nodes',
+    axis: 'p99 wait for a permit, ms',
+    value: (m) => m.latencyMs.p99,
+    higherIsBetter: false,
+  },
+  {
+    scenario: 'semaphore16x4-3',
+    file: 'semaphore16x4-3-throughput',
+    title: '16 clients on one semaphore of 4 (1 ms hold), 3 nodes',
+    axis: 'permits granted per second',
+    value: (m) => m.opsPerSec,
+    higherIsBetter: true,
   },
   {
     scenario: 'http',
@@ -88,7 +105,8 @@ export function barChart(spec: ChartSpec, results: readonly Measurement[], ours:
       );
     }
     const length = Math.max(1, (row.value / max) * barArea);
-    const fill = row.library === ours ? '#d6336c' : '#868e96';
+    const fill =
+      row.library === ours || row.library.startsWith(`${ours} (`) ? '#d6336c' : '#868e96';
     return [
       `<text x="${labelWidth - 8}" y="${y + 19}" text-anchor="end">${escape(row.library)}</text>`,
       `<rect x="${labelWidth}" y="${y + 5}" width="${length.toFixed(1)}" height="20" rx="3" fill="${fill}"/>`,

@@ -162,6 +162,13 @@ function printTable(results: Measurement[]): void {
   }
 }
 
+/** A target's bound as the report shows it, to 3 significant digits (1 / 1.2 is `≥ 0.833`). */
+function describeWanted(t: { atLeast?: number; atMost?: number }): string {
+  return t.atLeast !== undefined
+    ? `≥ ${Number(t.atLeast.toPrecision(3))}`
+    : `≤ ${Number(t.atMost!.toPrecision(3))}`;
+}
+
 function markdownReport(
   date: string,
   results: Measurement[],
@@ -200,7 +207,7 @@ function markdownReport(
     ...targets.map(
       (t) =>
         `| ${t.name} | ${t.value.toFixed(2)} | ${describeRange(t.range)} | ` +
-        `${t.atLeast !== undefined ? `≥ ${t.atLeast}` : `≤ ${t.atMost}`} | ${t.pass ? 'PASS' : 'FAIL'} |`,
+        `${describeWanted(t)} | ${t.pass ? 'PASS' : 'FAIL'} |`,
     ),
     '',
     'Scenarios: `sequential-N`, one loop acquiring and releasing on N nodes; `fencing-3`, the ' +
@@ -495,7 +502,7 @@ async function main(): Promise<void> {
       target: t.name,
       value: t.value.toFixed(2),
       'range over rounds': describeRange(t.range),
-      wanted: 'atLeast' in t ? `≥ ${t.atLeast}` : `≤ ${t.atMost}`,
+      wanted: describeWanted(t),
       result: t.pass ? 'PASS' : 'FAIL',
     })),
   );
@@ -520,7 +527,10 @@ async function main(): Promise<void> {
     mkdirSync('docs/charts', { recursive: true });
     for (const chart of CHARTS) {
       if (!results.some((m) => m.scenario === chart.scenario)) continue;
-      writeFileSync(`docs/charts/${chart.scenario}.svg`, barChart(chart, results, ours.name));
+      writeFileSync(
+        `docs/charts/${chart.file ?? chart.scenario}.svg`,
+        barChart(chart, results, ours.name),
+      );
     }
     if (memory) writeFileSync('docs/charts/memory.svg', memoryChart(memory.samples));
     console.log('written: bench/results/latest.json, docs/benchmarks.md');
