@@ -158,11 +158,15 @@ describe('extend, using() and lost locks (5 nodes)', () => {
   });
 
   it('quit() aborts a running using() with RedlockClosedError and releases its lock', async () => {
+    let started!: () => void;
+    const routineStarted = new Promise<void>((resolve) => (started = resolve));
     const running = redlock.using('job:10', 5_000, async (signal) => {
+      started();
       await new Promise((resolve) => signal.addEventListener('abort', resolve, { once: true }));
       return signal.reason;
     });
-    await sleep(50);
+    // quit() while the routine runs (before it, the acquire itself would fail, as it should).
+    await routineStarted;
     await redlock.quit();
     await expect(running).resolves.toBeInstanceOf(RedlockClosedError);
     await eventually(async () => expect(await probe.values('job:10')).toEqual(Array(5).fill(null)));
