@@ -358,6 +358,19 @@ describe('semaphores (3 nodes)', () => {
     expect(Math.max(...spent)).toBeLessThan(100);
   });
 
+  it("deletes the key on release only if it holds this semaphore's marker", async () => {
+    const permit = await make().acquireSemaphore('sem:guard', 2, 10_000, ONCE);
+    // Some fault took the marker and another holder set the key (its ttl, not the slot's).
+    for (const node of [0, 1, 2]) await bed.probe.at(node).set('sem:guard', '^other', 'PX', 10_000);
+    await permit.release();
+    expect(await bed.probe.values('sem:guard')).toEqual(['^other', '^other', '^other']);
+    expect(await bed.probe.values(`sem:guard:redlock:permit:${permit.slot}`)).toEqual([
+      null,
+      null,
+      null,
+    ]);
+  });
+
   it('drops the marker when the last permit goes, though lapsed waiters are still queued', async () => {
     const redlock = make();
     const held = await redlock.acquireSemaphore('sem:lapsed', 1, 60_000, ONCE);

@@ -1,4 +1,5 @@
 import { luaScript } from './lua-script.js';
+import { READERS_MARKER } from './keys.js';
 import { QUEUE_LUA } from './wait-queue-scripts.js';
 
 /**
@@ -62,7 +63,18 @@ end
  */
 export const QUEUED_READ_ACQUIRE_SCRIPT = luaScript(
   'queued read acquire',
-  `${READ_LUA}local resource, waiters, deadlines, readers = KEYS[1], KEYS[2], KEYS[3], KEYS[4]
+  // A free key with no queue and no readers' set, before the shared Lua is even defined: the
+  // reader is added and the marker set to lapse with it (one ms after, as cover_readers does).
+  `if not redis.call('get', KEYS[1]) and redis.call('exists', KEYS[2], KEYS[4]) == 0 then
+  local time = redis.call('time')
+  local now = tonumber(time[1]) * 1000 + math.floor(tonumber(time[2]) / 1000)
+  local life = tonumber(ARGV[2]) + 1
+  redis.call('zadd', KEYS[4], now + tonumber(ARGV[2]), ARGV[1])
+  redis.call('set', KEYS[1], '${READERS_MARKER}', 'PX', life)
+  redis.call('pexpire', KEYS[4], life)
+  return 0
+end
+${READ_LUA}local resource, waiters, deadlines, readers = KEYS[1], KEYS[2], KEYS[3], KEYS[4]
 local value, ttl, member = ARGV[1], ARGV[2], ARGV[3]
 local queued = redis.call('exists', waiters) == 1
 local woke_needed = false
@@ -147,7 +159,25 @@ return {held, now}`,
  */
 export const READ_RELEASE_SCRIPT = luaScript(
   'read release',
-  `${READ_LUA}local resource, waiters, deadlines, readers = KEYS[1], KEYS[2], KEYS[3], KEYS[4]
+  // A reader's plain release on a readers' key nobody queues for, before the shared Lua is
+  // defined: lapsed readers and this one out, and the marker (and set) made to lapse with the
+  // latest reader left, or deleted with the last one.
+  `if ARGV[2] == 'release' and redis.call('get', KEYS[1]) == '${READERS_MARKER}'
+    and redis.call('exists', KEYS[2]) == 0 then
+  local time = redis.call('time')
+  local now = tonumber(time[1]) * 1000 + math.floor(tonumber(time[2]) / 1000)
+  redis.call('zremrangebyscore', KEYS[4], '-inf', now)
+  local removed = redis.call('zrem', KEYS[4], ARGV[1])
+  local last = tonumber(redis.call('zrange', KEYS[4], -1, -1, 'WITHSCORES')[2])
+  if last and last > now then
+    redis.call('set', KEYS[1], '${READERS_MARKER}', 'PX', last - now + 1)
+    redis.call('pexpire', KEYS[4], last - now + 1)
+  else
+    redis.call('del', KEYS[1], KEYS[4])
+  end
+  return removed
+end
+${READ_LUA}local resource, waiters, deadlines, readers = KEYS[1], KEYS[2], KEYS[3], KEYS[4]
 local value, mode = ARGV[1], ARGV[2]
 local now = clock()
 -- Lapsed readers go first (this one too, if it lapsed: then it was not there).

@@ -1,5 +1,5 @@
 import { luaScript } from './lua-script.js';
-import { HANDED_SLOT_PREFIX, PERMIT_SLOT_INFIX } from './keys.js';
+import { HANDED_SLOT_PREFIX, PERMIT_SLOT_INFIX, SEMAPHORE_MARKER_PREFIX } from './keys.js';
 import { QUEUE_LUA } from './wait-queue-scripts.js';
 
 /**
@@ -96,8 +96,10 @@ end
 /**
  * Take a permit of a semaphore, in queue order: answers the slot granted (0 to limit − 1).
  *
- * - An acquisition's first attempt (preferred slot '') on a semaphore nobody waits for (no
- *   queue) takes the lowest free slot with `SET NX`, stopping at the first.
+ * - An acquisition's first attempt (preferred slot '') on an idle semaphore (its key free)
+ *   takes slot 0 with `SET NX` and looks at nothing else: as a mutex's plain `SET NX`, it may
+ *   go before a waiter once when every holder's ttl ran out. On a semaphore nobody waits for
+ *   (no queue) it takes the lowest free slot with `SET NX`, stopping at the first.
  * - Otherwise it looks at every slot. With a preferred slot (the one most nodes granted this
  *   value in its last attempt), it takes that slot when the slot holds this value, or is free
  *   or only handed to another waiter and this one may take a slot here (it holds or was handed
@@ -124,7 +126,17 @@ end
  */
 export const SEMAPHORE_ACQUIRE_SCRIPT = luaScript(
   'semaphore acquire',
-  `${SEMAPHORE_LUA}local key, waiters, deadlines = KEYS[1], KEYS[2], KEYS[3]
+  // An idle semaphore's first attempt, before the shared Lua is even defined: the key is free,
+  // so no slot is held or handed here (the marker outlasts them all) and nobody waits who has
+  // not lapsed. Slot 0 is taken with SET NX all the same: a slot is never taken on the
+  // marker's word alone.
+  `if ARGV[7] == '' and not redis.call('get', KEYS[1]) then
+  if redis.call('set', KEYS[1] .. '${PERMIT_SLOT_INFIX}0', ARGV[1], 'NX', 'PX', ARGV[2]) then
+    redis.call('set', KEYS[1], '${SEMAPHORE_MARKER_PREFIX}' .. ARGV[3], 'PX', ARGV[2])
+    return 0
+  end
+end
+${SEMAPHORE_LUA}local key, waiters, deadlines = KEYS[1], KEYS[2], KEYS[3]
 local value, ttl, limit, member, preferred = ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[7]
 local clash, key_free = kind_clash(key, limit)
 if clash then return clash end
@@ -246,10 +258,36 @@ return {held, clock()}`,
  */
 export const SEMAPHORE_RELEASE_SCRIPT = luaScript(
   'semaphore release',
-  `${SEMAPHORE_LUA}local key, waiters, deadlines = KEYS[1], KEYS[2], KEYS[3]
+  // A holder's plain release, before the shared Lua is defined: its slot deleted, and, when
+  // nobody queues, done; as the last one out it deletes the marker too (checked: the key is
+  // deleted only if it holds this semaphore's marker). With a queue it goes on below, knowing
+  // the slot was held, to hand it on.
+  `local released = false
+if ARGV[4] == 'release' and ARGV[3] ~= '' then
+  local own = KEYS[1] .. '${PERMIT_SLOT_INFIX}' .. ARGV[3]
+  if redis.call('get', own) == ARGV[1] then
+    redis.call('del', own)
+    released = true
+    local others = {KEYS[2]}
+    for slot = 0, tonumber(ARGV[2]) - 1 do
+      others[slot + 2] = KEYS[1] .. '${PERMIT_SLOT_INFIX}' .. slot
+    end
+    if redis.call('exists', unpack(others)) == 0 then
+      if redis.call('get', KEYS[1]) == '${SEMAPHORE_MARKER_PREFIX}' .. ARGV[2] then
+        redis.call('del', KEYS[1])
+      end
+      return 1
+    end
+    -- Other slots held: done here too, unless someone queues (a slot to hand on).
+    if redis.call('exists', KEYS[2]) == 0 then return 1 end
+  end
+end
+${SEMAPHORE_LUA}local key, waiters, deadlines = KEYS[1], KEYS[2], KEYS[3]
 local value, limit, slot, mode = ARGV[1], ARGV[2], ARGV[3], ARGV[4]
 local held, deleted = 0, 0
-if slot ~= '' and redis.call('get', slot_key(key, slot)) == value then
+if released then
+  held, deleted = 1, 1
+elseif slot ~= '' and redis.call('get', slot_key(key, slot)) == value then
   held = 1
   if mode == 'release' then
     deleted = redis.call('del', slot_key(key, slot))
