@@ -162,8 +162,8 @@ export const READ_RELEASE_SCRIPT = luaScript(
   // A reader's plain release on a readers' key nobody queues for, before the shared Lua is
   // defined: lapsed readers and this one out, and the marker (and set) made to lapse with the
   // latest reader left, or deleted with the last one.
-  `if ARGV[2] == 'release' and redis.call('get', KEYS[1]) == '${READERS_MARKER}'
-    and redis.call('exists', KEYS[2]) == 0 then
+  `if ARGV[2] == 'release' and redis.call('exists', KEYS[2]) == 0
+    and redis.call('get', KEYS[1]) == '${READERS_MARKER}' then
   local time = redis.call('time')
   local now = tonumber(time[1]) * 1000 + math.floor(tonumber(time[2]) / 1000)
   redis.call('zremrangebyscore', KEYS[4], '-inf', now)

@@ -258,36 +258,29 @@ return {held, clock()}`,
  */
 export const SEMAPHORE_RELEASE_SCRIPT = luaScript(
   'semaphore release',
-  // A holder's plain release, before the shared Lua is defined: its slot deleted, and, when
-  // nobody queues, done; as the last one out it deletes the marker too (checked: the key is
-  // deleted only if it holds this semaphore's marker). With a queue it goes on below, knowing
-  // the slot was held, to hand it on.
-  `local released = false
-if ARGV[4] == 'release' and ARGV[3] ~= '' then
+  // A holder's plain release with nobody queued, before the shared Lua is defined: its slot
+  // deleted, and, as the last one out, the marker too (checked: the key is deleted only if it
+  // holds this semaphore's marker). With a queue (a slot to hand on) the full script runs: the
+  // queue is looked at first, so that costs one EXISTS more.
+  `if ARGV[4] == 'release' and ARGV[3] ~= '' and redis.call('exists', KEYS[2]) == 0 then
   local own = KEYS[1] .. '${PERMIT_SLOT_INFIX}' .. ARGV[3]
   if redis.call('get', own) == ARGV[1] then
     redis.call('del', own)
-    released = true
-    local others = {KEYS[2]}
+    local slots = {}
     for slot = 0, tonumber(ARGV[2]) - 1 do
-      others[slot + 2] = KEYS[1] .. '${PERMIT_SLOT_INFIX}' .. slot
+      slots[slot + 1] = KEYS[1] .. '${PERMIT_SLOT_INFIX}' .. slot
     end
-    if redis.call('exists', unpack(others)) == 0 then
-      if redis.call('get', KEYS[1]) == '${SEMAPHORE_MARKER_PREFIX}' .. ARGV[2] then
-        redis.call('del', KEYS[1])
-      end
-      return 1
+    if redis.call('exists', unpack(slots)) == 0
+      and redis.call('get', KEYS[1]) == '${SEMAPHORE_MARKER_PREFIX}' .. ARGV[2] then
+      redis.call('del', KEYS[1])
     end
-    -- Other slots held: done here too, unless someone queues (a slot to hand on).
-    if redis.call('exists', KEYS[2]) == 0 then return 1 end
+    return 1
   end
 end
 ${SEMAPHORE_LUA}local key, waiters, deadlines = KEYS[1], KEYS[2], KEYS[3]
 local value, limit, slot, mode = ARGV[1], ARGV[2], ARGV[3], ARGV[4]
 local held, deleted = 0, 0
-if released then
-  held, deleted = 1, 1
-elseif slot ~= '' and redis.call('get', slot_key(key, slot)) == value then
+if slot ~= '' and redis.call('get', slot_key(key, slot)) == value then
   held = 1
   if mode == 'release' then
     deleted = redis.call('del', slot_key(key, slot))
