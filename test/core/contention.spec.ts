@@ -551,9 +551,7 @@ describe('contention: wait queues, hand-off and wake-up (3 nodes)', () => {
         expect(await bed.probe.at(index).keys('*')).toEqual([]);
       }
       await Promise.all(clients.map((client) => client.quit()));
-      // A cleared timer is reported destroyed asynchronously.
-      await new Promise((resolve) => setTimeout(resolve, 20));
-      expect(timers.pending()).toEqual([]);
+      expect(await timers.settled()).toEqual([]);
     } finally {
       timers.stop();
     }

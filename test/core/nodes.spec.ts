@@ -97,9 +97,8 @@ describe('node specs and connection ownership', () => {
     await redlock.acquire('clean:2', 60_000);
     expect(timers.pending().length).toBeGreaterThan(0); // reconnecting to the node that is down
     await redlock.quit();
-    await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(await timers.settled()).toEqual([]);
     timers.stop();
-    expect(timers.pending()).toEqual([]);
     expect(count('TCPSocketWrap')).toBeLessThanOrEqual(sockets);
   });
 });

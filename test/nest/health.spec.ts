@@ -125,8 +125,7 @@ describe('RedlockHealthIndicator and Redlock.health() (3 real nodes)', () => {
     } finally {
       await redlock.quit();
     }
-    await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(await timers.settled()).toEqual([]);
     timers.stop();
-    expect(timers.pending()).toEqual([]);
   });
 });

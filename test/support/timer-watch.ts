@@ -8,7 +8,11 @@ const WATCHED_CODE = /\/lib\/(core|nest|http|express|keys)\/|\/node_modules\/ior
  * none is still pending after `quit()`. Counting every active timer of the process would also
  * count the test runner's own (jest's reporter sets some while a test runs).
  */
-export function watchTimers(): { pending(): string[]; stop(): void } {
+export function watchTimers(): {
+  pending(): string[];
+  settled(): Promise<string[]>;
+  stop(): void;
+} {
   const live = new Map<number, string>();
   const hook = createHook({
     init(id, type) {
@@ -21,9 +25,21 @@ export function watchTimers(): { pending(): string[]; stop(): void } {
     },
   });
   hook.enable();
+  const pending = () => [...live.values()];
   return {
     /** The creation stacks of the watched timers that have neither fired nor been cleared. */
-    pending: () => [...live.values()],
+    pending,
+    /**
+     * {@link pending} after a 20 ms pause and the destroy events queued by then: Node reports a
+     * timer destroyed in a later check phase, not when it fires or is cleared, so a timer that
+     * fired in the same loop turn as the pause's own would still look pending.
+     */
+    settled: async () => {
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      await new Promise((resolve) => setImmediate(resolve));
+      await new Promise((resolve) => setImmediate(resolve));
+      return pending();
+    },
     stop: () => hook.disable(),
   };
 }
