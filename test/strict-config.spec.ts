@@ -9,6 +9,7 @@ import {
   RedlockModule,
   RedlockService,
   WithLock,
+  WithSemaphore,
   lockMiddleware,
   type Lock,
 } from '../lib/index.js';
@@ -130,6 +131,32 @@ describe('strict configuration (3 real nodes)', () => {
           return Orders;
         },
         /@WithLock on Orders.charge: Unknown option `ttl` in `options`: node-redlock's `ttl` is `ttlMs`/,
+      ],
+      [
+        '@WithLock: onLocked misspelt',
+        () => {
+          class Mailer {
+            @WithLock('mail:<id>', { onLocked: 'skipp' } as never)
+            async send(id: string) {
+              return id;
+            }
+          }
+          return Mailer;
+        },
+        /@WithLock on Mailer.send: Expected `onLocked` to be 'throw' or 'skip', got skipp/,
+      ],
+      [
+        '@WithSemaphore: onLocked misspelt',
+        () => {
+          class Exports {
+            @WithSemaphore('exports:<tenant>', { limit: 3, onLocked: 'Skip' } as never)
+            async run(tenant: string) {
+              return tenant;
+            }
+          }
+          return Exports;
+        },
+        /@WithSemaphore on Exports.run: Expected `onLocked` to be 'throw' or 'skip', got Skip/,
       ],
       [
         '@LockRoute: waitMS',

@@ -28,6 +28,11 @@ export function lockMethod(
     call: () => unknown,
   ) => Promise<unknown>,
 ): PropertyDescriptor {
+  if (onLocked !== 'throw' && onLocked !== 'skip') {
+    throw new TypeError(
+      `${where}: Expected \`onLocked\` to be 'throw' or 'skip', got ${String(onLocked)}`,
+    );
+  }
   const original = descriptor.value as unknown;
   if (typeof original !== 'function') {
     throw new TypeError(`${where}: can only decorate a method`);

@@ -1,7 +1,6 @@
 import { ACQUIRE_OPTION_KEYS, type AcquireOptions } from '../core/options.js';
 import { optionKeys } from '../core/util/known-options.js';
 import { assertLockOptions, assertOneKeyToRead, readResource } from '../http/lock-options.js';
-import { namingWhere } from '../core/util/naming-where.js';
 import { className, lockMethod, type LockKeys } from './locked-method.js';
 
 export type { LockKeys } from './locked-method.js';
@@ -56,7 +55,7 @@ const WITH_LOCK_OPTION_KEYS = optionKeys<WithLockOptions>()([
 export function WithLock(keys: LockKeys, options: WithLockOptions = {}): MethodDecorator {
   return (target, propertyKey, descriptor) => {
     const where = `@WithLock on ${className(target)}.${String(propertyKey)}`;
-    checkOptions(options, where);
+    assertLockOptions(options, WITH_LOCK_OPTION_KEYS, where);
     const { ttlMs, onLocked = 'throw', mode = 'write', ...acquireOptions } = options;
     assertOneKeyToRead(keys, mode, where);
     return lockMethod(target, descriptor, keys, where, onLocked, (service, resources, call) =>
@@ -65,19 +64,4 @@ export function WithLock(keys: LockKeys, options: WithLockOptions = {}): MethodD
         : service.using(resources, ttlMs, call, acquireOptions),
     );
   };
-}
-
-function checkOptions(options: WithLockOptions, where: string): void {
-  assertLockOptions(options, WITH_LOCK_OPTION_KEYS, where);
-  namingWhere(where, () => {
-    if (
-      options.onLocked !== undefined &&
-      options.onLocked !== 'throw' &&
-      options.onLocked !== 'skip'
-    ) {
-      throw new TypeError(
-        `Expected \`onLocked\` to be 'throw' or 'skip', got ${String(options.onLocked)}`,
-      );
-    }
-  });
 }

@@ -71,15 +71,4 @@ function checkOptions(options: WithSemaphoreOptions, where: string): void {
     assertSemaphoreLimit(options.limit);
   });
   assertLockOptions(options, WITH_SEMAPHORE_OPTION_KEYS, where);
-  namingWhere(where, () => {
-    if (
-      options.onLocked !== undefined &&
-      options.onLocked !== 'throw' &&
-      options.onLocked !== 'skip'
-    ) {
-      throw new TypeError(
-        `Expected \`onLocked\` to be 'throw' or 'skip', got ${String(options.onLocked)}`,
-      );
-    }
-  });
 }
