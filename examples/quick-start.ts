@@ -74,5 +74,19 @@ export async function callPartner<T>(call: (signal: AbortSignal) => Promise<T>):
 }
 // #endregion
 
+// #region votes
+/** Which nodes refused a lock, and why: each node's answer to the last attempt. */
+export async function whoRefused(key: string): Promise<string[]> {
+  try {
+    await (await redlock.acquire(key, 5_000)).release();
+    return [];
+  } catch (error) {
+    if (!(error instanceof ResourceLockedError)) throw error;
+    // e.g. ['10.0.0.1:6379 against', '10.0.0.2:6379 against', '10.0.0.3:6379 pending']
+    return error.votes.map(({ node, vote }) => `${node} ${vote}`);
+  }
+}
+// #endregion
+
 /** Closes the example's connections. */
 export const shutdown = () => redlock.quit();

@@ -43,6 +43,7 @@ describe('the README examples', () => {
       'acquire-release',
       'read-write',
       'semaphore',
+      'votes',
       'nest-module',
       'express',
       'express-abort',
@@ -163,6 +164,28 @@ describe('the README examples', () => {
       ),
     );
     expect(await Promise.all(calls)).toEqual(Array(10).fill('ok'));
+  });
+
+  it('votes: a refusal names each node and its answer', async () => {
+    const { Redlock } = await import('../lib/index.js');
+    const other = new Redlock(cluster.urls);
+    try {
+      const held = await other.acquire('report:votes', 5_000);
+      const refused = await example.whoRefused('report:votes');
+      // Two refusals decide it: the third node may not have answered by then, or may have
+      // granted (the holder's acquire was decided by two nodes, before its third SET landed).
+      expect(refused.map((entry) => entry.split(' ')[0])).toEqual(
+        cluster.servers.map((server) => `127.0.0.1:${server.port}`),
+      );
+      expect(refused.filter((entry) => entry.endsWith(' against')).length).toBeGreaterThanOrEqual(
+        2,
+      );
+      expect(refused.every((entry) => / (against|pending|for)$/.test(entry))).toBe(true);
+      await held.release();
+      expect(await example.whoRefused('report:votes')).toEqual([]);
+    } finally {
+      await other.quit();
+    }
   });
 
   it('acquire-release: two moves on the same warehouses run one after the other', async () => {

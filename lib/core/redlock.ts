@@ -420,9 +420,21 @@ export class Redlock extends EventEmitter<RedlockEvents> {
       state.onValidityChanged?.();
     }
     if (tally.failures.length > this.nodes.length - this.quorum) {
-      throw new QuorumUnavailableError('extend', lock.resources, this.quorum, tally.failures, 1);
+      throw new QuorumUnavailableError(
+        'extend',
+        lock.resources,
+        this.quorum,
+        tally.failures,
+        1,
+        undefined,
+        tally.votes(),
+      );
     }
-    const error = new LockLostError(lock.resources, 'a quorum of nodes no longer holds it');
+    const error = new LockLostError(
+      lock.resources,
+      'a quorum of nodes no longer holds it',
+      tally.votes(),
+    );
     this.emitLost(lock, error);
     throw error;
   }

@@ -1,5 +1,5 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
-import { Redlock, type RedlockOptions } from '../../lib/index.js';
+import { Redlock, type RedlockOptions, type ResourceLockedError } from '../../lib/index.js';
 import { eventually } from '../support/eventually.js';
 import { NodeProbe } from '../support/node-probe.js';
 import { RedisCluster } from '../support/redis-nodes.js';
@@ -59,6 +59,15 @@ describe('a node that restarts without its data (3 nodes, no persistence)', () =
 
     const attempt = contender.acquire('order:1', 10_000);
     await expect(attempt).rejects.toMatchObject({ code: 'RESOURCE_LOCKED' });
+    // The refusal says why, node by node (node 2 may not have answered before the decision).
+    const { votes } = (await attempt.catch((error: unknown) => error)) as ResourceLockedError;
+    expect(votes[0]).toEqual({ node: label(0), vote: 'against' });
+    expect(votes[1]).toMatchObject({
+      node: label(1),
+      vote: 'not counted',
+      error: { code: 'NODE_RESTARTED' },
+    });
+    expect(['for', 'pending']).toContain(votes[2].vote);
     // Nodes 1 and 2 granted; the failed attempt released both again.
     await eventually(async () =>
       expect(await bed.probe.values('order:1')).toEqual([lock.value, null, null]),

@@ -258,6 +258,7 @@ export async function attemptFencedAcquire(
     confirmed.failures,
     attempt,
     `and ${confirmed.yes} confirmed the fencing token, after ${elapsedMs} ms of the ${ttlMs} ms ttl`,
+    confirmed.votes(),
   );
   return { error, mayHaveGranted: Promise.resolve(true) };
 }
@@ -311,13 +312,28 @@ export function acquireFailure(
       tally.failures,
       attempts,
       `and ${tally.yes} did, but only after ${elapsedMs} ms, which left no validity of the ${ttlMs} ms ttl`,
+      tally.votes(),
     );
   }
   if (tally.failures.length > engine.nodeCount - engine.quorum) {
-    return new QuorumUnavailableError('acquire', keys, engine.quorum, tally.failures, attempts);
+    return new QuorumUnavailableError(
+      'acquire',
+      keys,
+      engine.quorum,
+      tally.failures,
+      attempts,
+      undefined,
+      tally.votes(),
+    );
   }
   const limit = clash?.wanted.startsWith('semaphore:')
     ? Number(clash.wanted.slice('semaphore:'.length))
     : undefined;
-  return new ResourceLockedError(keys, retryAfterMs(tally, engine.quorum), attempts, limit);
+  return new ResourceLockedError(
+    keys,
+    retryAfterMs(tally, engine.quorum),
+    attempts,
+    limit,
+    tally.votes(),
+  );
 }

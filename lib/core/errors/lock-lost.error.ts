@@ -1,5 +1,6 @@
 import { LockError } from './lock.error.js';
 import { describe } from './describe-resources.js';
+import type { NodeVote } from './node-vote.js';
 
 /**
  * The lock is no longer held: it expired before it could be extended, or a quorum of nodes no
@@ -8,8 +9,13 @@ import { describe } from './describe-resources.js';
 export class LockLostError extends LockError {
   /** The resources of the lost lock. */
   readonly resources: readonly string[];
+  /**
+   * For a failed extension: what each node answered to it (see {@link NodeVote}). Empty when
+   * the lock expired before it could be extended.
+   */
+  readonly votes: readonly NodeVote[];
 
-  constructor(resources: readonly string[], reason: string) {
+  constructor(resources: readonly string[], reason: string, votes: readonly NodeVote[] = []) {
     super(
       'LOCK_LOST',
       `The lock on ${describe(resources)} was lost: ${reason}. ` +
@@ -17,5 +23,6 @@ export class LockLostError extends LockError {
     );
     this.name = 'LockLostError';
     this.resources = resources;
+    this.votes = votes;
   }
 }

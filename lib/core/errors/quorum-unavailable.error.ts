@@ -1,5 +1,6 @@
 import { LockError } from './lock.error.js';
 import { describe } from './describe-resources.js';
+import type { NodeVote } from './node-vote.js';
 import { adviceFor, diagnose } from '../nodes/node-diagnosis.js';
 
 /** One node's failure within an operation. */
@@ -23,6 +24,8 @@ export class QuorumUnavailableError extends LockError {
   readonly quorum: number;
   /** How many attempts were made. */
   readonly attempts: number;
+  /** What each node answered to the last attempt (see {@link NodeVote}). */
+  readonly votes: readonly NodeVote[];
 
   constructor(
     operation: string,
@@ -31,6 +34,7 @@ export class QuorumUnavailableError extends LockError {
     nodeErrors: readonly NodeFailure[],
     attempts: number,
     detail?: string,
+    votes: readonly NodeVote[] = [],
   ) {
     const summary = nodeErrors
       .slice(0, 5)
@@ -53,5 +57,6 @@ export class QuorumUnavailableError extends LockError {
     this.quorum = quorum;
     this.nodeErrors = nodeErrors;
     this.attempts = attempts;
+    this.votes = votes;
   }
 }

@@ -1,5 +1,6 @@
 import { describe } from './describe-resources.js';
 import { LockError } from './lock.error.js';
+import type { NodeVote } from './node-vote.js';
 
 /**
  * Another holder has the resource: a quorum of nodes could not be won because the key is
@@ -21,12 +22,15 @@ export class ResourceLockedError extends LockError {
    * for the waiters ahead. `undefined` for other locks.
    */
   readonly limit: number | undefined;
+  /** What each node answered to the last attempt (see {@link NodeVote}). */
+  readonly votes: readonly NodeVote[];
 
   constructor(
     resources: readonly string[],
     retryAfterMs: number,
     attempts: number,
     limit?: number,
+    votes: readonly NodeVote[] = [],
   ) {
     super(
       'RESOURCE_LOCKED',
@@ -42,5 +46,6 @@ export class ResourceLockedError extends LockError {
     this.retryAfterMs = retryAfterMs;
     this.attempts = attempts;
     this.limit = limit;
+    this.votes = votes;
   }
 }

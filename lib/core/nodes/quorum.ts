@@ -1,4 +1,4 @@
-import { NodeTimeoutError, type NodeFailure } from '../errors/index.js';
+import { NodeTimeoutError, type NodeFailure, type NodeVote } from '../errors/index.js';
 import { monotonicNow } from '../util/clock.js';
 import type { RedisNode, StillWanted } from './redis-node.js';
 import type { VoteDeadlines } from './vote-deadlines.js';
@@ -27,6 +27,8 @@ export interface Tally<Reply> {
    * that read more from `replies` than the count of votes for.
    */
   readonly uncounted: readonly number[];
+  /** Each node's vote up to the decision, in node order (made when asked: for errors). */
+  votes(): readonly NodeVote[];
   /**
    * What the nodes that had not answered at the decision answered after it: resolves once
    * each has, or `timeoutMs` after the vote began (the rest then count as failed). Never
@@ -112,6 +114,19 @@ export function collectVotes<Reply>(ballot: Ballot<Reply>): Promise<Tally<Reply>
     const answered: boolean[] = new Array(nodes.length).fill(false);
     const failures: NodeFailure[] = [];
     const uncounted: number[] = [];
+    /** Each node's vote and its error, by index, up to the decision. */
+    const voteAt: (NodeVote['vote'] | undefined)[] = new Array(nodes.length);
+    let errorAt: (Error | undefined)[] | undefined;
+    const failed = (index: number, error: Error, vote: NodeVote['vote'] = 'failed') => {
+      voteAt[index] = vote;
+      (errorAt ??= new Array(nodes.length))[index] = error;
+    };
+    const votes = (): readonly NodeVote[] =>
+      nodes.map((node, index) => {
+        const error = errorAt?.[index];
+        const vote = voteAt[index] ?? 'pending';
+        return error === undefined ? { node: node.label, vote } : { node: node.label, vote, error };
+      });
     let yes = 0;
     let no = 0;
     let open = true;
@@ -120,7 +135,7 @@ export function collectVotes<Reply>(ballot: Ballot<Reply>): Promise<Tally<Reply>
     const decide = () => {
       open = false;
       cancelTimeout();
-      resolve({ yes, no, replies, failures, uncounted, late });
+      resolve({ yes, no, replies, failures, uncounted, votes, late });
     };
     const decideIfKnown = () => {
       if (yes >= quorum || no + failures.length > maxAgainst || pending === 0) decide();
@@ -129,10 +144,9 @@ export function collectVotes<Reply>(ballot: Ballot<Reply>): Promise<Tally<Reply>
       if (!open) return;
       nodes.forEach((node, index) => {
         if (!answered[index]) {
-          failures.push({
-            node: node.label,
-            error: new NodeTimeoutError(node.label, ballot.timeoutMs),
-          });
+          const error = new NodeTimeoutError(node.label, ballot.timeoutMs);
+          failures.push({ node: node.label, error });
+          failed(index, error);
         }
       });
       decide();
@@ -166,13 +180,17 @@ export function collectVotes<Reply>(ballot: Ballot<Reply>): Promise<Tally<Reply>
           replies[index] = reply;
           if (!isYes(reply, index)) {
             no++;
+            voteAt[index] = 'against';
             if (ballot.veto?.(node) !== undefined) uncounted.push(index);
           } else {
             const vetoed = ballot.veto?.(node);
-            if (vetoed === undefined) yes++;
-            else {
+            if (vetoed === undefined) {
+              yes++;
+              voteAt[index] = 'for';
+            } else {
               failures.push({ node: node.label, error: vetoed });
               uncounted.push(index);
+              failed(index, vetoed, 'not counted');
             }
           }
           decideIfKnown();
@@ -188,6 +206,7 @@ export function collectVotes<Reply>(ballot: Ballot<Reply>): Promise<Tally<Reply>
             return;
           }
           failures.push({ node: node.label, error });
+          failed(index, error);
           decideIfKnown();
         },
       );
