@@ -286,6 +286,33 @@ describe('semaphores (3 nodes)', () => {
     expect(await node.get('sem:swap:redlock:permit:1')).toBe('^w2');
   });
 
+  it("keeps a live waiter's turn when every holder lapsed, and a re-sent first attempt leaves no entry", async () => {
+    const node = bed.probe.at(0);
+    const keys = queueKeys(['sem:lapse']);
+    await node.script('LOAD', SEMAPHORE_ACQUIRE_SCRIPT.source);
+    const first = (value: string, ttlMs: number) =>
+      node.evalsha(
+        SEMAPHORE_ACQUIRE_SCRIPT.sha,
+        3,
+        ...keys,
+        value,
+        ttlMs,
+        1,
+        `${ttlMs}:inbox:${value}`,
+        '',
+        '1',
+        '',
+      );
+    expect(await first('^h', 40)).toBe(0);
+    expect(await first('^w', 5_000)).toEqual([expect.any(Number), expect.any(Number)]);
+    await sleep(80); // the holder's slot and the marker lapse; ^w's entry is live
+    // A newcomer's first attempt finds the key free, but ^w is ahead of it.
+    expect(await first('^x', 5_000)).toEqual([expect.any(Number), expect.any(Number)]);
+    // ^w's first attempt again (a client that re-sends it): granted, and out of the queue.
+    expect(await first('^w', 5_000)).toBe(0);
+    expect(await node.zrange(keys[1], 0, -1)).toEqual(['5000:inbox:^x']);
+  });
+
   it('drops the other slots a split grant left, so a newcomer finds the slot still free on a quorum', async () => {
     const slot = (n: number) => `sem:left:redlock:permit:${n}`;
     /** A partial grant of someone else's on one node, lapsing soon. */

@@ -96,10 +96,9 @@ end
 /**
  * Take a permit of a semaphore, in queue order: answers the slot granted (0 to limit − 1).
  *
- * - An acquisition's first attempt (preferred slot '') on an idle semaphore (its key free)
- *   takes slot 0 with `SET NX` and looks at nothing else: as a mutex's plain `SET NX`, it may
- *   go before a waiter once when every holder's ttl ran out. On a semaphore nobody waits for
- *   (no queue) it takes the lowest free slot with `SET NX`, stopping at the first.
+ * - An acquisition's first attempt (preferred slot '') on an idle semaphore (its key free, no
+ *   queue) takes slot 0 with `SET NX` and looks at nothing else. On a semaphore nobody waits
+ *   for (no queue) it takes the lowest free slot with `SET NX`, stopping at the first.
  * - Otherwise it looks at every slot. With a preferred slot (the one most nodes granted this
  *   value in its last attempt), it takes that slot when the slot holds this value, or is free
  *   or only handed to another waiter and this one may take a slot here (it holds or was handed
@@ -127,10 +126,11 @@ end
 export const SEMAPHORE_ACQUIRE_SCRIPT = luaScript(
   'semaphore acquire',
   // An idle semaphore's first attempt, before the shared Lua is even defined: the key is free,
-  // so no slot is held or handed here (the marker outlasts them all) and nobody waits who has
-  // not lapsed. Slot 0 is taken with SET NX all the same: a slot is never taken on the
-  // marker's word alone.
-  `if ARGV[7] == '' and not redis.call('get', KEYS[1]) then
+  // so no slot is held or handed here (the marker outlasts them all), and nobody queues (a
+  // live waiter keeps its turn, and a re-sent attempt whose entry is queued takes the full
+  // script, which removes it). Slot 0 is taken with SET NX all the same: a slot is never taken
+  // on the marker's word alone.
+  `if ARGV[7] == '' and not redis.call('get', KEYS[1]) and redis.call('exists', KEYS[2]) == 0 then
   if redis.call('set', KEYS[1] .. '${PERMIT_SLOT_INFIX}0', ARGV[1], 'NX', 'PX', ARGV[2]) then
     redis.call('set', KEYS[1], '${SEMAPHORE_MARKER_PREFIX}' .. ARGV[3], 'PX', ARGV[2])
     return 0
