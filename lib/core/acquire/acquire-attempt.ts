@@ -303,26 +303,20 @@ export function acquireFailure(
   if (clash?.found !== undefined) {
     return new LockKindMismatchError(keys, clash.wanted, clash.found);
   }
-  if (tally.yes >= engine.quorum) {
-    const elapsedMs = Math.round(monotonicNow() - startedAt);
+  // Granted by a quorum too late to leave any validity, or too few nodes answered.
+  const tooLate = tally.yes >= engine.quorum;
+  if (tooLate || tally.failures.length > engine.nodeCount - engine.quorum) {
+    const detail = tooLate
+      ? `and ${tally.yes} did, but only after ${Math.round(monotonicNow() - startedAt)} ms, ` +
+        `which left no validity of the ${ttlMs} ms ttl`
+      : undefined;
     return new QuorumUnavailableError(
       'acquire',
       keys,
       engine.quorum,
       tally.failures,
       attempts,
-      `and ${tally.yes} did, but only after ${elapsedMs} ms, which left no validity of the ${ttlMs} ms ttl`,
-      tally.votes(),
-    );
-  }
-  if (tally.failures.length > engine.nodeCount - engine.quorum) {
-    return new QuorumUnavailableError(
-      'acquire',
-      keys,
-      engine.quorum,
-      tally.failures,
-      attempts,
-      undefined,
+      detail,
       tally.votes(),
     );
   }

@@ -28,6 +28,9 @@ export function luaScript(name: string, source: string, takesHold: boolean): Lua
   return Object.freeze({ name, source, sha, takesHold });
 }
 
+/** Lua: the node's time in milliseconds from the reply `time` of a TIME call. */
+export const LUA_TIME_MS = 'tonumber(time[1]) * 1000 + math.floor(tonumber(time[2]) / 1000)';
+
 /** Lua: whether decimal string a is greater than decimal string b (no leading zeros). */
 export const LUA_GREATER = `local function greater(a, b)
   return #a > #b or (#a == #b and a > b)

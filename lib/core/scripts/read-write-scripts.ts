@@ -1,4 +1,4 @@
-import { luaScript } from './lua-script.js';
+import { LUA_TIME_MS, luaScript } from './lua-script.js';
 import { READERS_MARKER } from './keys.js';
 import { QUEUE_LUA } from './wait-queue-scripts.js';
 
@@ -67,7 +67,7 @@ export const QUEUED_READ_ACQUIRE_SCRIPT = luaScript(
   // reader is added and the marker set to lapse with it (one ms after, as cover_readers does).
   `if not redis.call('get', KEYS[1]) and redis.call('exists', KEYS[2], KEYS[4]) == 0 then
   local time = redis.call('time')
-  local now = tonumber(time[1]) * 1000 + math.floor(tonumber(time[2]) / 1000)
+  local now = ${LUA_TIME_MS}
   local life = tonumber(ARGV[2]) + 1
   redis.call('zadd', KEYS[4], now + tonumber(ARGV[2]), ARGV[1])
   redis.call('set', KEYS[1], '${READERS_MARKER}', 'PX', life)
@@ -165,7 +165,7 @@ export const READ_RELEASE_SCRIPT = luaScript(
   `if ARGV[2] == 'release' and redis.call('exists', KEYS[2]) == 0
     and redis.call('get', KEYS[1]) == '${READERS_MARKER}' then
   local time = redis.call('time')
-  local now = tonumber(time[1]) * 1000 + math.floor(tonumber(time[2]) / 1000)
+  local now = ${LUA_TIME_MS}
   redis.call('zremrangebyscore', KEYS[4], '-inf', now)
   local removed = redis.call('zrem', KEYS[4], ARGV[1])
   local last = tonumber(redis.call('zrange', KEYS[4], -1, -1, 'WITHSCORES')[2])

@@ -1,4 +1,4 @@
-import { LUA_GREATER, luaScript } from './lua-script.js';
+import { LUA_GREATER, LUA_TIME_MS, luaScript } from './lua-script.js';
 import {
   READERS_MARKER,
   READER_VALUE_PREFIX,
@@ -22,7 +22,7 @@ export const QUEUE_LUA = `local now
 local function clock()
   if not now then
     local time = redis.call('time')
-    now = tonumber(time[1]) * 1000 + math.floor(tonumber(time[2]) / 1000)
+    now = ${LUA_TIME_MS}
   end
   return now
 end
