@@ -53,6 +53,19 @@ describe('semaphores (3 nodes)', () => {
       );
       expect(counts).toEqual([count, count, count]);
     });
+  /**
+   * Waits until every node holds `permit`'s slot. A quorum decides, and the last node's command
+   * may still be on its way: a waiter's attempt that passes it there is granted that slot on that
+   * node, and is queued on only two.
+   */
+  const untilHeldEverywhere = (key: string, permit: Lock) =>
+    eventually(async () =>
+      expect(await bed.probe.values(`${key}:redlock:permit:${permit.slot}`)).toEqual([
+        permit.value,
+        permit.value,
+        permit.value,
+      ]),
+    );
 
   it('grants at most `limit` permits, each its own slot, and leaves nothing behind', async () => {
     const [a, b] = [make(), make()];
@@ -107,6 +120,7 @@ describe('semaphores (3 nodes)', () => {
   it('wakes a waiter when a permit is released, without polling', async () => {
     const [holder, waiter] = [make(), make()];
     const held = await holder.acquireSemaphore('sem:wake', 1, LONG_TTL_MS, ONCE);
+    await untilHeldEverywhere('sem:wake', held);
     const waiting = waiter.acquireSemaphore('sem:wake', 1, LONG_TTL_MS, NOTICE_ONLY);
     await untilQueued('sem:wake', 1);
     await held.release();
@@ -122,6 +136,7 @@ describe('semaphores (3 nodes)', () => {
       holder.acquireSemaphore('sem:fifo', 2, LONG_TTL_MS, ONCE),
       holder.acquireSemaphore('sem:fifo', 2, LONG_TTL_MS, ONCE),
     ]);
+    for (const permit of held) await untilHeldEverywhere('sem:fifo', permit);
     const order: number[] = [];
     const waiters: Promise<Lock>[] = [];
     for (let index = 0; index < 4; index++) {

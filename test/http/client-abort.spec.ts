@@ -173,6 +173,11 @@ function clientAbortScenarios(
     it('stops a request that waits for the lock when its client hangs up; its handler never runs', async () => {
       const holder = post(setup.port(), '/orders/3/pay?tag=holder');
       await section.entry('holder');
+      // Held on every node (a quorum decides; the last node's command may still be on its way,
+      // and a waiter that passes it there would hold that node rather than queue on it).
+      await eventually(async () =>
+        expect((await setup.probe().values('order:3')).every((value) => value)).toBe(true),
+      );
       const waiting = post(setup.port(), '/orders/3/pay?tag=waiting');
       // Queued on every node.
       await eventually(async () => {
