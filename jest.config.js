@@ -12,6 +12,7 @@ export default {
     '^nestjs-redlock/core$': '<rootDir>/lib/core/index.ts',
     '^nestjs-redlock/express$': '<rootDir>/lib/express/index.ts',
     '^nestjs-redlock/terminus$': '<rootDir>/lib/terminus/index.ts',
+    '^nestjs-redlock/compat$': '<rootDir>/lib/compat/index.ts',
     '^(\\.{1,2}/.*)\\.js$': '$1',
   },
   transform: {

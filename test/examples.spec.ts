@@ -54,6 +54,31 @@ describe('the README examples', () => {
     for (const code of found.values()) expect(readme).toContain(code);
   });
 
+  it('compat: appears in the README and the migration guide verbatim', () => {
+    const read = (path: string) => readFileSync(new URL(`../${path}`, import.meta.url), 'utf8');
+    const found = regions(read('examples/compat.ts'));
+    expect([...found.keys()]).toEqual(['compat']);
+    expect(read('README.md')).toContain(found.get('compat'));
+    expect(read('docs/migrating-from-node-redlock.md')).toContain(found.get('compat'));
+  });
+
+  it('compat: node-redlock v5 code runs the nightly report on one instance only', async () => {
+    const compat = await import('../examples/compat.js');
+    try {
+      let runs = 0;
+      const run = async () => {
+        runs++;
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      };
+      const outcomes = await Promise.all([compat.nightlyReport(run), compat.nightlyReport(run)]);
+      expect(outcomes.sort()).toEqual(['ran', 'skipped']);
+      expect(runs).toBe(1);
+      await expect(compat.nightlyReport(run)).resolves.toBe('ran');
+    } finally {
+      await compat.shutdown();
+    }
+  });
+
   it('nest-module: concurrent charges of one order all count', async () => {
     const { OrdersModule, OrdersService } = await import('../examples/nest-orders.js');
     const { NestFactory } = await import('@nestjs/core');

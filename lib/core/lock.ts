@@ -1,5 +1,6 @@
 import { monotonicNow } from './util/clock.js';
 import type { LockLostError } from './errors/index.js';
+import type { VotesObserver } from './votes-observer.js';
 import { PERMIT_VALUE_PREFIX, READER_VALUE_PREFIX } from './scripts/keys.js';
 
 /** Where a lock stands, as the engine tracks it (internal). */
@@ -12,6 +13,8 @@ export interface LockState {
   onLost?: (error: LockLostError) => void;
   /** Called when `expiresAt` changes after an extension, failed or not (set by `using()`). */
   onValidityChanged?: () => void;
+  /** Told the nodes' votes on each release and extension (set by the compat module). */
+  onVotes?: VotesObserver;
   /**
    * The holder's member in the resource's wait queues, if it waited there: a node that has not
    * yet handed it the key may still list it, and the release removes it.

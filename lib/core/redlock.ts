@@ -48,6 +48,7 @@ import {
 } from './options.js';
 import type { RedlockHealth } from './redlock-health.js';
 import type { RedlockWarning } from './redlock-warning.js';
+import { OBSERVE_VOTES, type ObservedOptions } from './votes-observer.js';
 
 /** The events a `Redlock` emits. None is required: nobody listening never crashes anything. */
 export interface RedlockEvents {
@@ -296,6 +297,7 @@ export class Redlock extends EventEmitter<RedlockEvents> {
       reads,
       permits,
       signal,
+      onVotes: (options as ObservedOptions | undefined)?.[OBSERVE_VOTES],
     });
     this.pending.add(acquisition);
     let lock: Lock;
@@ -342,6 +344,7 @@ export class Redlock extends EventEmitter<RedlockEvents> {
       undefined,
       state.acquiringSince,
     );
+    state.onVotes?.(tally.votes());
     const held = tally.yes >= this.quorum;
     if (!held && wasHeld) {
       this.emit(
@@ -393,6 +396,7 @@ export class Redlock extends EventEmitter<RedlockEvents> {
       false,
       () => state.status === 'held',
     );
+    state.onVotes?.(tally.votes());
     const expiresAt = validUntil(startedAt, ttlMs, this.options.driftFactor);
     const decidedAt = monotonicNow();
     // The extension re-creates missing keys: one decided after the lock's validity ran out

@@ -58,6 +58,8 @@ describe('the packed package', () => {
       'package/dist/esm/index.d.ts',
       'package/dist/esm/core/index.js',
       'package/dist/esm/express/index.js',
+      'package/dist/esm/compat/index.js',
+      'package/dist/cjs/compat/index.d.ts',
       'package/dist/cjs/index.js',
       'package/dist/cjs/index.d.ts',
       'package/dist/cjs/package.json',
@@ -166,6 +168,7 @@ describe('the packed package', () => {
         statuses: number[];
         tokens: string[];
         released: boolean;
+        compat: [boolean, boolean];
         middleware: string;
         health: unknown[];
       };
@@ -174,6 +177,7 @@ describe('the packed package', () => {
         statuses: [201, 423],
         tokens: expect.arrayContaining([expect.stringMatching(/^\d+$/)]),
         released: true,
+        compat: [true, true],
         middleware: 'function',
         health: [200, 'up', 3],
       });

@@ -3,6 +3,7 @@ import * as root from '../../lib/index.js';
 import * as core from '../../lib/core/index.js';
 import * as expressEntry from '../../lib/express/index.js';
 import * as terminus from '../../lib/terminus/index.js';
+import * as compat from '../../lib/compat/index.js';
 
 /**
  * The public surface, value by value: what users call. A new export, or one gone, fails here
@@ -56,6 +57,12 @@ describe('the public exports', () => {
     ['nestjs-redlock/core', core, CORE],
     ['nestjs-redlock/express', expressEntry, EXPRESS],
     ['nestjs-redlock/terminus', terminus, ['RedlockHealthIndicator']],
+    // node-redlock v5's exports, and its default export.
+    [
+      'nestjs-redlock/compat',
+      compat,
+      ['ExecutionError', 'Lock', 'Redlock', 'ResourceLockedError', 'default'],
+    ],
   ])('%s exports exactly what users call', (_entry, entry, expected) => {
     expect(names(entry)).toEqual([...expected].sort());
   });

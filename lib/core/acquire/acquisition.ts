@@ -16,6 +16,7 @@ import type { RedisNode } from '../nodes/redis-node.js';
 import { releaseCall, stayCall, type PermitRelease, type ScriptCall } from './release-call.js';
 import { sleep } from '../util/sleep.js';
 import { Waiter } from './waiter.js';
+import type { VotesObserver } from '../votes-observer.js';
 
 /** What an acquisition needs of the engine (internal). */
 export interface AcquisitionContext extends AttemptContext {
@@ -51,6 +52,8 @@ export interface AcquisitionSettings {
    */
   readonly permits?: number;
   readonly signal: AbortSignal | undefined;
+  /** Told the votes of every round and hand-off (internal: for the compat module). */
+  readonly onVotes?: VotesObserver;
 }
 
 /**
@@ -68,10 +71,13 @@ export interface AcquisitionSettings {
  * @throws the last attempt's error when the retries run out, or the signal's reason.
  */
 export async function acquireWithRetries(
-  engine: AcquisitionContext,
+  context: AcquisitionContext,
   keys: readonly string[],
   settings: AcquisitionSettings,
 ): Promise<Lock> {
+  /** The attempt under way, as the caller counts them (for `onVotes`). */
+  let attemptNow = 1;
+  const engine = settings.onVotes ? observed(context, settings.onVotes, () => attemptNow) : context;
   const { ttlMs, retryCount, fencing } = settings;
   const startedAt = monotonicNow();
   let value = newValueOf(settings)();
@@ -101,6 +107,7 @@ export async function acquireWithRetries(
       if (nextIsRetry) retries++;
       // The attempts the caller counts: the first and each retry (a look repeats its number).
       const attempt = retries + 1;
+      attemptNow = attempt;
       const willRetry =
         (retryCount === -1 || retries < retryCount) && deadline - monotonicNow() > 0;
       if (!setIfAbsent && engine.usesQueues && waiter === undefined) {
@@ -190,6 +197,7 @@ export async function acquireWithRetries(
       nextIsRetry = woke !== 'subscribed';
       const handed = woke === 'handed' && handedOver(engine, keys, value, ttlMs, attempt, waiter);
       if (handed) {
+        settings.onVotes?.(waiter.handOffVotes(), attempt);
         mayHold = false;
         return granted(handed, waiter, true, startedAt);
       }
@@ -200,6 +208,25 @@ export async function acquireWithRetries(
   } finally {
     waiter?.stop();
   }
+}
+
+/**
+ * `engine`, telling `onVotes` what the nodes answered to each round of votes it sends, and
+ * which attempt that round belongs to.
+ */
+function observed(
+  engine: AcquisitionContext,
+  onVotes: VotesObserver,
+  attempt: () => number,
+): AcquisitionContext {
+  return {
+    ...engine,
+    vote: async (script, keys, args, isYes) => {
+      const tally = await engine.vote(script, keys, args, isYes);
+      onVotes(tally.votes(), attempt());
+      return tally;
+    },
+  };
 }
 
 /** The waiter of an acquisition that has to wait, or at least look at the queues. */

@@ -1,6 +1,7 @@
 import { monotonicNow } from '../util/clock.js';
 import type { RedisNode } from '../nodes/redis-node.js';
 import type { NodeClocks } from './node-clocks.js';
+import type { NodeVote } from '../errors/node-vote.js';
 import { inboxChannel, waiterMember } from '../scripts/keys.js';
 
 /**
@@ -169,6 +170,20 @@ export class Waiter {
     let counted = 0;
     for (const node of this.handedBy) if (node.uncountedReason() === undefined) counted++;
     return counted >= this.settings.quorum;
+  }
+
+  /**
+   * Each node's part in the hand-off of the current value, in node order: `for` if it announced
+   * it, `not counted` if its vote does not count, `pending` if it has not announced it.
+   */
+  handOffVotes(): NodeVote[] {
+    return this.settings.nodes.map((node): NodeVote => {
+      if (!this.handedBy.has(node)) return { node: node.label, vote: 'pending' };
+      const error = node.uncountedReason();
+      return error
+        ? { node: node.label, vote: 'not counted', error }
+        : { node: node.label, vote: 'for' };
+    });
   }
 
   /**

@@ -1,10 +1,11 @@
 // A consumer of the packed package: a Nest app using the module, @WithLock, LockInterceptor
-// and @LockRoute, and the core and express entry points. Compiled and run by consumers.spec.ts
+// and @LockRoute, and the core, express and compat entry points. Compiled and run by consumers.spec.ts
 // in throwaway projects (CommonJS with Nest 11, ES modules with Nest 12).
 import 'reflect-metadata';
 import { Controller, Get, Injectable, Module, Param, Post, UseInterceptors } from '@nestjs/common';
 import { HealthCheck, HealthCheckService, TerminusModule } from '@nestjs/terminus';
 import { NestFactory } from '@nestjs/core';
+import { Redis } from 'ioredis';
 import type { AddressInfo } from 'node:net';
 import {
   LockInterceptor,
@@ -16,6 +17,7 @@ import {
 import { Redlock, type Lock } from 'nestjs-redlock/core';
 import { lockMiddleware } from 'nestjs-redlock/express';
 import { RedlockHealthIndicator } from 'nestjs-redlock/terminus';
+import NodeRedlock, { ExecutionError, type ExecutionStats } from 'nestjs-redlock/compat';
 
 const nodes = process.env.REDLOCK_NODES!.split(',');
 
@@ -82,12 +84,23 @@ async function main(): Promise<void> {
   const lock: Lock = await redlock.acquire('direct', 1_000);
   const released = await lock.release();
   await redlock.quit();
+
+  // node-redlock v5's API: a second acquire of a held resource fails with its ExecutionError.
+  const clients = nodes.map((url) => new Redis(url, { autoResendUnfulfilledCommands: false }));
+  const compat = new NodeRedlock(clients, { retryCount: 0 });
+  const held = await compat.acquire(['compat'], 5_000);
+  const refused = await compat.acquire(['compat'], 5_000).catch((error: unknown) => error);
+  const stats: ExecutionStats | undefined =
+    refused instanceof ExecutionError ? await refused.attempts[0] : undefined;
+  await held.release();
+  await compat.quit();
   await app.close();
   console.log(
     JSON.stringify({
       statuses: concurrent.map((answer) => answer.status).sort(),
       tokens: [...concurrent, next].map((answer) => answer.body.token).filter(Boolean),
       released,
+      compat: [refused instanceof ExecutionError, (stats?.votesAgainst.size ?? 0) >= 2],
       middleware: typeof lockMiddleware,
       health: [health.status, healthBody.info?.redlock?.status, healthBody.info?.redlock?.up],
     }),
