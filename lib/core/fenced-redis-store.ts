@@ -1,5 +1,6 @@
 import type { Cluster, Redis } from 'ioredis';
 import { InvalidLockKeyError, StaleFencingTokenError } from './errors/index.js';
+import { countFencingRefusal, loadOtelApi } from './telemetry/index.js';
 import {
   evalWithFallback,
   FENCE_SEEN_SUFFIX,
@@ -33,6 +34,8 @@ export class FencedRedisStore {
       throw new TypeError('Expected `client` to be an ioredis Redis or Cluster instance');
     }
     this.client = client;
+    // Refusals are counted through OpenTelemetry when its API is installed.
+    void loadOtelApi();
   }
 
   /**
@@ -78,7 +81,10 @@ export class FencedRedisStore {
       () => this.client.evalsha(FENCED_ACCESS_SCRIPT.sha, keys.length, ...keys, ...args),
       () => this.client.eval(FENCED_ACCESS_SCRIPT.source, keys.length, ...keys, ...args),
     )) as FencedAccessReply;
-    if (reply[0] === 0) throw new StaleFencingTokenError(key, token, BigInt(reply[1]));
+    if (reply[0] === 0) {
+      countFencingRefusal();
+      throw new StaleFencingTokenError(key, token, BigInt(reply[1]));
+    }
     return reply;
   }
 }

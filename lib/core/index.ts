@@ -17,4 +17,5 @@ export {
 export { FencedRedisStore } from './fenced-redis-store.js';
 export { MAX_SEMAPHORE_LIMIT } from './semaphore-limit.js';
 export type { NodeHealth, RedlockHealth } from './redlock-health.js';
+export type { TelemetryResources } from './telemetry/resource-names.js';
 export { RedlockWarning, type RedlockWarningCode } from './redlock-warning.js';

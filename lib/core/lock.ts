@@ -22,6 +22,8 @@ export interface LockState {
   queueMember?: string;
   /** When its acquisition began (monotonic ms): none of its holds was sent before. */
   acquiringSince?: number;
+  /** When it was granted (monotonic ms), with telemetry on: its hold time runs from then. */
+  grantedAt?: number;
   /** A semaphore permit's limit and slot. */
   readonly permit?: PermitSlot;
 }

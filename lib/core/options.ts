@@ -8,6 +8,7 @@ import {
   assertSignal,
 } from './util/arguments.js';
 import type { EvictingNodes } from './nodes/eviction-watch.js';
+import { TELEMETRY_RESOURCES, type TelemetryResources } from './telemetry/resource-names.js';
 import { assertKnownOptions, optionKeys } from './util/known-options.js';
 
 /** Retry settings, engine-wide in {@link RedlockOptions} and per call in {@link AcquireOptions}. */
@@ -93,6 +94,20 @@ export interface RedlockOptions extends RetryOptions {
    * @default 'refuse'
    */
   evictingNodes?: EvictingNodes;
+  /**
+   * Report spans and metrics through OpenTelemetry when `@opentelemetry/api` is installed (an
+   * optional peer; without an SDK registered, the API is a no-op). `false` turns them off for
+   * this instance. See the README's "OpenTelemetry" section.
+   * @default true
+   */
+  telemetry?: boolean;
+  /**
+   * How resource names appear in spans: `'prefix'` (`order:42` → `order:*`; a decorator's key
+   * template as is), `'hash'` (the first 16 hex digits of SHA-256), or `'raw'`. Resource names
+   * often carry user values, so they are not shown raw unless asked.
+   * @default 'prefix'
+   */
+  telemetryResources?: TelemetryResources;
 }
 
 /** Options of one `acquire()` call; they override the instance's retry settings. */
@@ -131,6 +146,10 @@ const DEFAULT_REDLOCK_OPTIONS = Object.freeze({
   restartDelayMs: 60_000,
   /** {@link RedlockOptions.evictingNodes} */
   evictingNodes: 'refuse' as EvictingNodes,
+  /** {@link RedlockOptions.telemetry} */
+  telemetry: true,
+  /** {@link RedlockOptions.telemetryResources} */
+  telemetryResources: 'prefix' as TelemetryResources,
 });
 
 const RETRY_OPTION_KEYS = ['retryCount', 'retryDelayMs', 'retryJitterMs', 'waitMs'] as const;
@@ -145,6 +164,8 @@ export const REDLOCK_OPTION_KEYS = optionKeys<RedlockOptions>()([
   'fencing',
   'restartDelayMs',
   'evictingNodes',
+  'telemetry',
+  'telemetryResources',
 ]);
 
 /** Every key of {@link AcquireOptions}. */
@@ -192,6 +213,12 @@ export function resolveRedlockOptions(
   if (resolved.evictingNodes !== 'refuse' && resolved.evictingNodes !== 'warn') {
     throw new TypeError(
       `Expected \`evictingNodes\` to be 'refuse' or 'warn', got ${JSON.stringify(resolved.evictingNodes)}`,
+    );
+  }
+  assertBoolean('telemetry', resolved.telemetry);
+  if (!TELEMETRY_RESOURCES.includes(resolved.telemetryResources)) {
+    throw new TypeError(
+      `Expected \`telemetryResources\` to be ${TELEMETRY_RESOURCES.map((v) => `'${v}'`).join(', ')}, got ${JSON.stringify(resolved.telemetryResources)}`,
     );
   }
   assertInteger('quorum', resolved.quorum, 1);

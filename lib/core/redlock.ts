@@ -48,7 +48,17 @@ import {
 } from './options.js';
 import type { RedlockHealth } from './redlock-health.js';
 import type { RedlockWarning } from './redlock-warning.js';
-import { OBSERVE_VOTES, type ObservedOptions } from './votes-observer.js';
+import { OBSERVE_VOTES, type ObservedOptions, type VotesObserver } from './votes-observer.js';
+import {
+  extendOutcomeOf,
+  loadOtelApi,
+  LockTelemetry,
+  otelApi,
+  TRACE_AS,
+  type OperationTrace,
+  type TracedOptions,
+} from './telemetry/index.js';
+import type { OtelApi } from './telemetry/otel-api.js';
 
 /** The events a `Redlock` emits. None is required: nobody listening never crashes anything. */
 export interface RedlockEvents {
@@ -112,6 +122,13 @@ export class Redlock extends EventEmitter<RedlockEvents> {
   private closed: Promise<void> | undefined;
   /** The deadlines of the votes under way, on one timer. */
   private readonly deadlines = new VoteDeadlines();
+  /**
+   * Spans and metrics: `null` when off or `@opentelemetry/api` is absent, `undefined` until the
+   * API has loaded (see `telemetryReady`).
+   */
+  private telemetry: LockTelemetry | null | undefined;
+  /** Settles once `telemetry` is known. */
+  private readonly telemetryReady: Promise<LockTelemetry | null>;
 
   /**
    * @param nodes the independent Redis nodes (URLs, ioredis options, or ioredis instances).
@@ -166,6 +183,28 @@ export class Redlock extends EventEmitter<RedlockEvents> {
         void release.finally(() => this.pending.delete(release));
       },
     };
+    this.telemetryReady = this.startTelemetry();
+  }
+
+  /** Sets up spans and metrics once `@opentelemetry/api` has loaded, if it is installed. */
+  private startTelemetry(): Promise<LockTelemetry | null> {
+    if (!this.options.telemetry) {
+      this.telemetry = null;
+      return Promise.resolve(null);
+    }
+    const start = (api: OtelApi | null) => {
+      this.telemetry =
+        api && !this.closing.signal.aborted
+          ? new LockTelemetry(
+              api,
+              this.options.telemetryResources,
+              () => this.nodes.filter((node) => node.connected).length,
+            )
+          : null;
+      return this.telemetry;
+    };
+    const api = otelApi();
+    return api === undefined ? loadOtelApi().then(start) : Promise.resolve(start(api));
   }
 
   /** How many nodes must agree for a lock to be granted, extended or released. */
@@ -287,6 +326,13 @@ export class Redlock extends EventEmitter<RedlockEvents> {
     this.assertOneSlot(fencing ? [...keys, ...keys.map(fencingCounterKey)] : keys, fencing);
     const signal = options?.signal;
     signal?.throwIfAborted();
+    // Only until `@opentelemetry/api` has loaded (or was found absent), right after start.
+    const telemetry = this.telemetry === undefined ? await this.telemetryReady : this.telemetry;
+    const trace = telemetry?.acquisition(
+      keys,
+      permits !== undefined ? 'permit' : reads ? 'read' : 'write',
+      (options as TracedOptions | undefined)?.[TRACE_AS],
+    );
     const acquisition = acquireWithRetries(this.acquisitions, keys, {
       ttlMs,
       retryCount,
@@ -297,18 +343,31 @@ export class Redlock extends EventEmitter<RedlockEvents> {
       reads,
       permits,
       signal,
-      onVotes: (options as ObservedOptions | undefined)?.[OBSERVE_VOTES],
+      onVotes: bothObservers(
+        (options as ObservedOptions | undefined)?.[OBSERVE_VOTES],
+        trace?.observer,
+      ),
+      progress: trace?.progress,
     });
     this.pending.add(acquisition);
     let lock: Lock;
     try {
       lock = await acquisition;
+    } catch (error) {
+      trace?.failed(error, signal?.aborted === true || this.closing.signal.aborted);
+      throw error;
     } finally {
       this.pending.delete(acquisition);
     }
     if (signal?.aborted || this.closing.signal.aborted) {
       await this.release(lock);
-      throw signal?.aborted ? signal.reason : new RedlockClosedError();
+      const reason: unknown = signal?.aborted ? signal.reason : new RedlockClosedError();
+      trace?.failed(reason, true);
+      throw reason;
+    }
+    if (trace) {
+      trace.acquired(lock);
+      lockState(lock).grantedAt = monotonicNow();
     }
     this.heldLocks.add(lock);
     this.emit('acquired', lock);
@@ -326,6 +385,7 @@ export class Redlock extends EventEmitter<RedlockEvents> {
     const wasHeld = state.status === 'held';
     state.status = 'released';
     this.heldLocks.delete(lock);
+    const trace = this.telemetry?.operation('release', lock);
     // With queues, the release hands each key to its first waiter and announces it; a holder
     // that waited leaves the queues too (a node may not have handed it the key yet).
     const { script, keys, args } = releaseCall(
@@ -346,7 +406,11 @@ export class Redlock extends EventEmitter<RedlockEvents> {
     );
     state.onVotes?.(tally.votes());
     const held = tally.yes >= this.quorum;
+    if (state.grantedAt !== undefined) this.telemetry?.held(lock, state.grantedAt);
+    trace?.nodeFailures(tally.failures);
+    trace?.released(held);
     if (!held && wasHeld) {
+      this.telemetry?.lost(lock);
       this.emit(
         'lost',
         lock,
@@ -376,6 +440,24 @@ export class Redlock extends EventEmitter<RedlockEvents> {
       );
     }
     this.assertOpen();
+    const trace = this.telemetry?.operation('extend', lock);
+    try {
+      const extended = await this.extendHeld(lock, state, ttlMs, trace);
+      trace?.extended('extended');
+      return extended;
+    } catch (error) {
+      trace?.extended(extendOutcomeOf(error), error);
+      throw error;
+    }
+  }
+
+  /** {@link extend}, its arguments checked. */
+  private async extendHeld(
+    lock: Lock,
+    state: ReturnType<typeof lockState>,
+    ttlMs: number,
+    trace: OperationTrace | undefined,
+  ): Promise<Lock> {
     if (lock.validityMs <= 0) {
       const error = new LockLostError(
         lock.resources,
@@ -397,6 +479,7 @@ export class Redlock extends EventEmitter<RedlockEvents> {
       () => state.status === 'held',
     );
     state.onVotes?.(tally.votes());
+    trace?.nodeFailures(tally.failures);
     const expiresAt = validUntil(startedAt, ttlMs, this.options.driftFactor);
     const decidedAt = monotonicNow();
     // The extension re-creates missing keys: one decided after the lock's validity ran out
@@ -575,6 +658,7 @@ export class Redlock extends EventEmitter<RedlockEvents> {
       ]);
       await Promise.allSettled(this.nodes.map((node) => node.close()));
       this.deadlines.stop();
+      (await this.telemetryReady)?.close();
     })();
     return this.closed;
   }
@@ -625,6 +709,7 @@ export class Redlock extends EventEmitter<RedlockEvents> {
     if (state.status !== 'held') return;
     state.status = 'lost';
     this.heldLocks.delete(lock);
+    this.telemetry?.lost(lock);
     state.onLost?.(error);
     this.emit('lost', lock, error);
   }
@@ -723,4 +808,16 @@ function assertRoutine(routine: unknown): void {
   if (typeof routine !== 'function') {
     throw new TypeError(`Expected \`routine\` to be a function, got ${typeof routine}`);
   }
+}
+
+/** One observer telling both `a` and `b` (either may be absent). */
+function bothObservers(
+  a: VotesObserver | undefined,
+  b: VotesObserver | undefined,
+): VotesObserver | undefined {
+  if (!a || !b) return a ?? b;
+  return (votes, attempt) => {
+    a(votes, attempt);
+    b(votes, attempt);
+  };
 }

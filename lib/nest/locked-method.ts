@@ -4,6 +4,7 @@ import { compileKeyTemplate } from '../keys/key-template.js';
 import { parameterNames } from '../keys/parameter-names.js';
 import { keyResolver } from '../keys/key-resolver.js';
 import { REDLOCK_SERVICE_PROPERTY } from './redlock.constants.js';
+import { TRACE_AS, type TracedOptions } from '../core/telemetry/trace-labels.js';
 import { RedlockService } from './redlock.service.js';
 
 /** What `@WithLock()` locks: templates over the method's arguments, or a function of them. */
@@ -15,9 +16,12 @@ export type LockKeys =
  * `using`, `usingRead` or `usingSemaphore`) with the resources its arguments name, and has
  * `RedlockService` injected into the class (internal: `@WithLock`, `@WithSemaphore`). With
  * `onLocked: 'skip'`, a call refused because the resource is held resolves to `undefined`.
+ * `hold` gets the options that name the acquisition in traces (`Class.method`, and the key
+ * templates) to pass on.
  */
 export function lockMethod(
   target: object,
+  propertyKey: string | symbol,
   descriptor: PropertyDescriptor,
   keys: LockKeys,
   where: string,
@@ -26,6 +30,7 @@ export function lockMethod(
     service: RedlockService,
     resources: string | readonly string[],
     call: () => unknown,
+    traced: TracedOptions,
   ) => Promise<unknown>,
 ): PropertyDescriptor {
   if (onLocked !== 'throw' && onLocked !== 'skip') {
@@ -39,6 +44,12 @@ export function lockMethod(
   }
   const resolveKeys = argumentKeyResolver(keys, original as (...args: never[]) => unknown, where);
   Inject(RedlockService)(target, REDLOCK_SERVICE_PROPERTY);
+  const traced: TracedOptions = {
+    [TRACE_AS]: {
+      operation: `${className(target)}.${String(propertyKey)}`,
+      templates: typeof keys === 'function' ? undefined : typeof keys === 'string' ? [keys] : keys,
+    },
+  };
   const wrapped = async function (this: Record<symbol, unknown>, ...args: unknown[]) {
     const service = this?.[REDLOCK_SERVICE_PROPERTY] as RedlockService | undefined;
     // By shape, not by class: a test double given with `useValue` works too.
@@ -51,7 +62,7 @@ export function lockMethod(
     const resources = resolveKeys(args);
     const call = () => (original as (...a: unknown[]) => unknown).apply(this, args);
     try {
-      return await hold(service, resources, call);
+      return await hold(service, resources, call, traced);
     } catch (error) {
       if (onLocked === 'skip' && isLockError(error, 'RESOURCE_LOCKED')) return undefined;
       throw error;

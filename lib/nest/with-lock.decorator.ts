@@ -58,10 +58,20 @@ export function WithLock(keys: LockKeys, options: WithLockOptions = {}): MethodD
     assertLockOptions(options, WITH_LOCK_OPTION_KEYS, where);
     const { ttlMs, onLocked = 'throw', mode = 'write', ...acquireOptions } = options;
     assertOneKeyToRead(keys, mode, where);
-    return lockMethod(target, descriptor, keys, where, onLocked, (service, resources, call) =>
-      mode === 'read'
-        ? service.usingRead(readResource(resources), ttlMs, call, acquireOptions)
-        : service.using(resources, ttlMs, call, acquireOptions),
+    return lockMethod(
+      target,
+      propertyKey,
+      descriptor,
+      keys,
+      where,
+      onLocked,
+      (service, resources, call, traced) =>
+        mode === 'read'
+          ? service.usingRead(readResource(resources), ttlMs, call, {
+              ...acquireOptions,
+              ...traced,
+            })
+          : service.using(resources, ttlMs, call, { ...acquireOptions, ...traced }),
     );
   };
 }

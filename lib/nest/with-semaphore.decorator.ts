@@ -57,8 +57,18 @@ export function WithSemaphore(key: SemaphoreKey, options: WithSemaphoreOptions):
     }
     checkOptions(options, where);
     const { limit, ttlMs, onLocked = 'throw', ...acquireOptions } = options;
-    return lockMethod(target, descriptor, key, where, onLocked, (service, resources, call) =>
-      service.usingSemaphore(readResource(resources), limit, ttlMs, call, acquireOptions),
+    return lockMethod(
+      target,
+      propertyKey,
+      descriptor,
+      key,
+      where,
+      onLocked,
+      (service, resources, call, traced) =>
+        service.usingSemaphore(readResource(resources), limit, ttlMs, call, {
+          ...acquireOptions,
+          ...traced,
+        }),
     );
   };
 }

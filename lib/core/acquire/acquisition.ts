@@ -52,8 +52,10 @@ export interface AcquisitionSettings {
    */
   readonly permits?: number;
   readonly signal: AbortSignal | undefined;
-  /** Told the votes of every round and hand-off (internal: for the compat module). */
+  /** Told the votes of every round and hand-off (internal: compat module, telemetry). */
   readonly onVotes?: VotesObserver;
+  /** Set to queued once an attempt may have joined a wait queue (internal: telemetry). */
+  readonly progress?: { queued: boolean };
 }
 
 /**
@@ -158,6 +160,7 @@ export async function acquireWithRetries(
       // An attempt that may join the queue may have joined on a node that refused it, even
       // when the others granted it the lock; from then on, it may also be handed the key.
       joined ||= spot?.join === true;
+      if (joined && settings.progress) settings.progress.queued = true;
       nextIsRetry = true;
       if (outcome instanceof Lock) return granted(outcome, waiter, joined, startedAt);
       const mayHaveGranted = await outcome.mayHaveGranted;

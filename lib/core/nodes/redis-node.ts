@@ -310,6 +310,11 @@ export class RedisNode {
     });
   }
 
+  /** Whether the connection is up and ready for commands now (no round trip: for gauges). */
+  get connected(): boolean {
+    return this.client.status === 'ready';
+  }
+
   /**
    * Checks that the node can take locks now, within `timeoutMs`: it is connected, runs this
    * client's scripts (an ACL or a renamed command may forbid them), is a primary (a replica
