@@ -18,14 +18,17 @@ const redlock = new Redlock(clients, { retryCount: 0 });
 export async function nightlyReport(
   run: (signal: AbortSignal) => Promise<void>,
 ): Promise<'ran' | 'skipped'> {
+  let started = false;
   try {
     await redlock.using(['report:nightly'], 10_000, async (signal) => {
+      started = true;
       await run(signal);
       if (signal.aborted) throw signal.error; // the lock was lost while it ran
     });
     return 'ran';
   } catch (error) {
-    if (error instanceof ExecutionError) return 'skipped'; // another instance holds it
+    // Not acquired: another instance holds it (an error after the start is a real failure).
+    if (error instanceof ExecutionError && !started) return 'skipped';
     throw error;
   }
 }

@@ -30,6 +30,12 @@ export class AttemptLog {
     this.attempts.push(Promise.resolve(stats));
   };
 
+  /** Tells the votes against of each round at once, keeping none (for rounds nobody lists). */
+  readonly tell: VotesObserver = (votes: readonly NodeVote[]) => {
+    const stats = statsOf(votes, this.clients, this.quorumSize, this.resourceCount);
+    for (const error of stats.votesAgainst.values()) queueMicrotask(() => this.onError(error));
+  };
+
   /** Tells the votes against of the latest attempt (once), as it is over. */
   close(): void {
     const open = this.open;

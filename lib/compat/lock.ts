@@ -33,7 +33,11 @@ export class Lock {
    */
   readonly native: EngineLock;
 
-  /** @internal Made by the compat `Redlock`. */
+  /**
+   * @internal Made by the compat `Redlock`. node-redlock's `new Lock(redlock, resources, value,
+   * attempts, expiration)`, to rebuild a lock from a stored value, is refused: a lock is
+   * released or extended by the process that holds it, or lapses.
+   */
   constructor(
     /** The Redlock that acquired it. */
     readonly redlock: Redlock,
@@ -41,6 +45,13 @@ export class Lock {
     native: EngineLock,
     attempts: ReadonlyArray<Promise<ExecutionStats>>,
   ) {
+    if (typeof native !== 'object' || native === null || typeof native.value !== 'string') {
+      throw new TypeError(
+        'A compat Lock comes from acquire() or extend(); building one from a stored value ' +
+          "(node-redlock's `new Lock(redlock, resources, value, attempts, expiration)`) is not " +
+          'supported: the process that holds a lock releases or extends it, or it lapses',
+      );
+    }
     this.resources = resources;
     this.value = native.value;
     this.native = native;

@@ -1,6 +1,9 @@
 import { EventEmitter } from 'node:events';
 import { isLockError } from '../core/errors/is-lock-error.js';
 import { lockState } from '../core/lock.js';
+import { RedlockClosedError } from '../core/errors/redlock-closed.error.js';
+import { closeConnection } from '../core/nodes/close-connection.js';
+import type { Redis } from 'ioredis';
 import { Redlock as EngineRedlock } from '../core/redlock.js';
 import { sleep } from '../core/util/sleep.js';
 import { OBSERVE_VOTES } from '../core/votes-observer.js';
@@ -54,6 +57,8 @@ export class Redlock extends EventEmitter {
   readonly native: EngineRedlock;
   /** The clients in node order, as the engine reports votes. */
   private readonly clientList: readonly Client[];
+  /** Aborts at `quit()`: an extension waiting to retry stops waiting. */
+  private readonly closing = new AbortController();
 
   /**
    * @param clients ioredis clients of independent Redis nodes (at least one).
@@ -95,11 +100,15 @@ export class Redlock extends EventEmitter {
 
   /**
    * Closes the engine (its pending acquisitions reject, its `using()` routines are told), then
-   * quits the clients passed in, as node-redlock does.
+   * quits the clients passed in, as node-redlock does (a client whose node does not answer QUIT
+   * within a second is disconnected).
    */
   async quit(): Promise<void> {
+    this.closing.abort(new RedlockClosedError());
     await this.native.quit();
-    await Promise.all(this.clientList.map((client) => client.quit()));
+    // QUIT, or a plain close when a node does not answer it within a second (a paused node
+    // would hold v5's `quit()` forever).
+    await Promise.all(this.clientList.map((client) => closeConnection(client as Redis)));
   }
 
   /**
@@ -138,9 +147,8 @@ export class Redlock extends EventEmitter {
     assertLock(lock);
     this.callSettings(settings);
     const log = this.attemptLog(lock.resources.length);
-    lockState(lock.native).onVotes = log.observe;
     try {
-      await this.native.release(lock.native);
+      await this.native.releaseObserved(lock.native, log.observe);
     } finally {
       log.close();
     }
@@ -163,21 +171,23 @@ export class Redlock extends EventEmitter {
       throw new ExecutionError('Cannot extend an already-expired lock.', []);
     }
     const log = this.attemptLog(existing.resources.length);
-    lockState(existing.native).onVotes = log.observe;
     try {
       for (let retries = 0; ; retries++) {
         try {
-          await this.native.extend(existing.native, duration);
+          await this.native.extendObserved(existing.native, duration, log.observe);
           markReplaced(existing);
           return new Lock(this, existing.resources, existing.native, log.attempts);
         } catch (error) {
           const retry =
             isLockError(error, 'QUORUM_UNAVAILABLE') &&
-            (merged.retryCount === -1 || retries < merged.retryCount) &&
-            existing.native.validityMs > 0;
+            (merged.retryCount === -1 || retries < merged.retryCount);
           if (!retry) throw executionError(error, log.attempts);
           log.close();
-          await sleep(retryDelayOf(merged), []);
+          // Never past the lock's validity: an extension after it is no use.
+          await sleep(Math.min(retryDelayOf(merged), existing.native.validityMs), [
+            this.closing.signal,
+          ]);
+          if (existing.native.validityMs <= 0) throw executionError(error, log.attempts);
         }
       }
     } finally {
@@ -230,9 +240,11 @@ export class Redlock extends EventEmitter {
       return await this.native.using(
         resources,
         duration,
-        (signal) => {
+        (signal, lock) => {
           running = true;
           log.close();
+          // The automatic extensions and the final release tell their votes against, as v5's.
+          lockState(lock).onVotes = this.attemptLog(resourceList(resources).length).tell;
           return routine(this.routineSignal(signal, resourceList(resources).length));
         },
         {

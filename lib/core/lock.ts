@@ -13,7 +13,10 @@ export interface LockState {
   onLost?: (error: LockLostError) => void;
   /** Called when `expiresAt` changes after an extension, failed or not (set by `using()`). */
   onValidityChanged?: () => void;
-  /** Told the nodes' votes on each release and extension (set by the compat module). */
+  /**
+   * Told the nodes' votes on each release and extension that does not bring its own observer
+   * (set by the compat module's `using()`, whose lock no other call sees).
+   */
   onVotes?: VotesObserver;
   /**
    * The holder's member in the resource's wait queues, if it waited there: a node that has not

@@ -379,7 +379,15 @@ export class Redlock extends EventEmitter<RedlockEvents> {
    * left alone). Never throws for an expired or lost lock: resolves to whether a quorum still
    * held it, and emits `lost` if not.
    */
-  async release(lock: Lock): Promise<boolean> {
+  release(lock: Lock): Promise<boolean> {
+    return this.releaseObserved(lock, undefined);
+  }
+
+  /**
+   * @internal {@link release}, telling `onVotes` (else the lock's own observer) the votes: for
+   * the compat module, whose release reports them.
+   */
+  async releaseObserved(lock: Lock, onVotes: VotesObserver | undefined): Promise<boolean> {
     const state = this.stateOf(lock);
     if (state.status === 'released') return false;
     const wasHeld = state.status === 'held';
@@ -404,7 +412,7 @@ export class Redlock extends EventEmitter<RedlockEvents> {
       undefined,
       state.acquiringSince,
     );
-    state.onVotes?.(tally.votes());
+    (onVotes ?? state.onVotes)?.(tally.votes());
     const held = tally.yes >= this.quorum;
     if (state.grantedAt !== undefined) this.telemetry?.held(lock, state.grantedAt);
     trace?.nodeFailures(tally.failures);
@@ -429,8 +437,6 @@ export class Redlock extends EventEmitter<RedlockEvents> {
    * its current validity runs out.
    */
   async extend(lock: Lock, ttlMs: number): Promise<Lock> {
-    const state = this.stateOf(lock);
-    assertTtl('ttlMs', ttlMs);
     // node-redlock's extend takes settings; here they would be ignored without a word.
     // eslint-disable-next-line prefer-rest-params
     if (arguments.length > 2 && arguments[2] !== undefined) {
@@ -439,10 +445,24 @@ export class Redlock extends EventEmitter<RedlockEvents> {
           'by `nodeTimeoutMs`; retry settings belong to acquire()',
       );
     }
+    return this.extendObserved(lock, ttlMs, undefined);
+  }
+
+  /**
+   * @internal {@link extend} without the check of a third argument, telling `onVotes` (else the
+   * lock's own observer) the votes: for the compat module, whose extensions report them.
+   */
+  async extendObserved(
+    lock: Lock,
+    ttlMs: number,
+    onVotes: VotesObserver | undefined,
+  ): Promise<Lock> {
+    const state = this.stateOf(lock);
+    assertTtl('ttlMs', ttlMs);
     this.assertOpen();
     const trace = this.telemetry?.operation('extend', lock);
     try {
-      const extended = await this.extendHeld(lock, state, ttlMs, trace);
+      const extended = await this.extendHeld(lock, state, ttlMs, trace, onVotes ?? state.onVotes);
       trace?.extended('extended');
       return extended;
     } catch (error) {
@@ -457,6 +477,7 @@ export class Redlock extends EventEmitter<RedlockEvents> {
     state: ReturnType<typeof lockState>,
     ttlMs: number,
     trace: OperationTrace | undefined,
+    onVotes: VotesObserver | undefined,
   ): Promise<Lock> {
     if (lock.validityMs <= 0) {
       const error = new LockLostError(
@@ -478,7 +499,7 @@ export class Redlock extends EventEmitter<RedlockEvents> {
       false,
       () => state.status === 'held',
     );
-    state.onVotes?.(tally.votes());
+    onVotes?.(tally.votes());
     trace?.nodeFailures(tally.failures);
     const expiresAt = validUntil(startedAt, ttlMs, this.options.driftFactor);
     const decidedAt = monotonicNow();

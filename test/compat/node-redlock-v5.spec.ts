@@ -67,7 +67,8 @@ describe('nestjs-redlock/compat: node-redlock v5 code on 3 independent nodes', (
     // v5's expiration: start + duration − (driftFactor · duration + 2), as Date.now() time.
     expect(lock.expiration).toBeGreaterThan(before + 9_000);
     expect(lock.expiration).toBeLessThanOrEqual(Date.now() + 10_000 - 102);
-    expect(await probe.values('invoice:1')).toEqual([lock.value, lock.value, lock.value]);
+    // Held on every node (a quorum decides; the third follows).
+    await untilEveryNodeHolds('invoice:1', lock.value);
 
     expect(lock.attempts).toHaveLength(1);
     const stats: ExecutionStats = await lock.attempts[0];
@@ -241,7 +242,73 @@ describe('nestjs-redlock/compat: node-redlock v5 code on 3 independent nodes', (
     await lock.release();
     const next = await waiting;
     expect(performance.now() - releasedAt).toBeLessThan(2_000);
+    // As in v5: the refused attempt, then the one that won it (here, the holder's hand-off).
+    const [refused, won] = await Promise.all(next.attempts);
+    expect(next.attempts).toHaveLength(2);
+    expect(refused.votesAgainst.size).toBeGreaterThanOrEqual(2);
+    expect(won.votesFor.size).toBeGreaterThanOrEqual(2);
     await next.release();
+  });
+
+  it('lists only its own votes in each of two concurrent extensions', async () => {
+    const redlock = make();
+    const lock = await redlock.acquire(['twice'], 10_000);
+    const [a, b] = await Promise.all([lock.extend(10_000), lock.extend(10_000)]);
+    expect([a.attempts.length, b.attempts.length]).toEqual([1, 1]);
+    const released = await b.release();
+    expect(released.attempts).toHaveLength(1);
+  });
+
+  it('using() emits the votes against of its automatic extensions, as v5 does', async () => {
+    const redlock = make({ automaticExtensionThreshold: 300 });
+    const events: Error[] = [];
+    redlock.on('error', (error: Error) => events.push(error));
+    await redlock.using(['shared'], 500, async (signal) => {
+      await untilEveryNodeHolds('shared');
+      // Another holder has the keys: the next extension is refused by every node.
+      await takeEverywhere('shared');
+      await new Promise((resolve) => signal.addEventListener('abort', resolve, { once: true }));
+    });
+    await sleep(0);
+    expect(events.length).toBeGreaterThanOrEqual(2);
+    expect(events.every((event) => event instanceof ResourceLockedError)).toBe(true);
+  });
+
+  it("stops retrying an extension at quit(), and never waits past the lock's validity", async () => {
+    const redlock = make({ retryCount: 5, retryDelay: 3_000, retryJitter: 0 });
+    const lock = await redlock.acquire(['paused'], 2_000);
+    cluster.servers[1].pause();
+    cluster.servers[2].pause();
+    try {
+      const extending = lock.extend(2_000).catch((e: unknown) => e);
+      await sleep(500); // the first try fails on the node timeout, then it waits to retry
+      const quitAt = performance.now();
+      const quitting = redlock.quit();
+      const error = await extending;
+      // At once, not after the 3 s retry delay.
+      expect(performance.now() - quitAt).toBeLessThan(500);
+      await quitting;
+      expect(error).toBeInstanceOf(Error);
+      expect((error as Error).name).toBe('RedlockClosedError');
+    } finally {
+      cluster.servers[1].resume();
+      cluster.servers[2].resume();
+    }
+    // Without quit, the wait before a retry is cut at the lock's validity.
+    const other = make({ retryCount: 5, retryDelay: 3_000, retryJitter: 0 });
+    const short = await other.acquire(['short'], 1_000);
+    cluster.servers[1].pause();
+    cluster.servers[2].pause();
+    try {
+      const startedAt = performance.now();
+      const error = await short.extend(1_000).catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(ExecutionError);
+      expect(performance.now() - startedAt).toBeLessThan(2_000);
+      expect(short.expiration).toBe(0);
+    } finally {
+      cluster.servers[1].resume();
+      cluster.servers[2].resume();
+    }
   });
 
   it('checks durations and settings as v5 does, and refuses what v5 would silently ignore', async () => {

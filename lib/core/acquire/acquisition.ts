@@ -200,7 +200,8 @@ export async function acquireWithRetries(
       nextIsRetry = woke !== 'subscribed';
       const handed = woke === 'handed' && handedOver(engine, keys, value, ttlMs, attempt, waiter);
       if (handed) {
-        settings.onVotes?.(waiter.handOffVotes(), attempt);
+        // The refused attempt stays as it was; the hand-off is the next.
+        settings.onVotes?.(waiter.handOffVotes(), attempt + 1);
         mayHold = false;
         return granted(handed, waiter, true, startedAt);
       }
