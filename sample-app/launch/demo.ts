@@ -2,8 +2,9 @@
  * `npm run demo`: a scripted demonstration against the sample app, on 3 local redis-server
  * nodes. Concurrent payments of one order (one goes through, the others get 423 Locked with
  * Retry-After), the fencing token growing, lockMiddleware in front of an Express route, and a
- * node killed mid-run (locks keep working with 2 of 3). Prints a summary; exits 0 only if every
- * step behaved as shown.
+ * node killed mid-run (locks keep working with 2 of 3), and the lock metrics at GET /metrics
+ * (OpenTelemetry, Prometheus format). Prints a summary; exits 0 only if every step behaved as
+ * shown.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { lockNodes, type LockNodes } from './local-nodes.js';
@@ -26,7 +27,7 @@ const count = (answers: Answer[], status: number) =>
 function startApp(nodes: LockNodes): Promise<{ app: ChildProcess; base: string }> {
   const app = spawn(process.execPath, [new URL('../src/main.js', import.meta.url).pathname], {
     stdio: ['ignore', 'pipe', 'inherit'],
-    env: { ...process.env, REDLOCK_NODES: nodes.urls.join(','), PORT: '0' },
+    env: { ...process.env, REDLOCK_NODES: nodes.urls.join(','), PORT: '0', METRICS: 'prometheus' },
   });
   return new Promise((resolve, reject) => {
     let output = '';
@@ -121,6 +122,30 @@ async function main(): Promise<void> {
     check(
       order.body.payments === paid && order.body.paidCents === paid * 250,
       `${String(order.body.payments)} payments, ${String(order.body.paidCents)} cents: none lost, none twice`,
+    );
+
+    console.log('\n6. The lock metrics, as Prometheus scrapes them (curl localhost:3000/metrics)');
+    const scraped = await (await fetch(`${base}/metrics`)).text();
+    const lines = scraped
+      .split('\n')
+      .filter((line) => /^redlock_lock_(acquisitions|lost)|^redlock_nodes/.test(line));
+    for (const line of lines) console.log(`    ${line}`);
+    const counted = (outcome: string) =>
+      lines
+        .filter(
+          (line) =>
+            line.startsWith('redlock_lock_acquisitions') &&
+            line.includes(`redlock_outcome="${outcome}"`),
+        )
+        .reduce((sum, line) => sum + Number(line.split(' ').pop()), 0);
+    check(
+      counted('acquired') >= paid && counted('locked') >= locked.length,
+      `acquisitions counted by outcome: ${counted('acquired')} acquired, ${counted('locked')} locked`,
+    );
+    check(
+      /^redlock_lock_wait_duration\S*_bucket\{/m.test(scraped) &&
+        /^redlock_lock_hold_duration\S*_count\{/m.test(scraped),
+      'wait and hold time histograms are exported (redlock_lock_wait_duration, redlock_lock_hold_duration)',
     );
   } finally {
     app.kill('SIGTERM');
