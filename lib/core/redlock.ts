@@ -319,6 +319,9 @@ export class Redlock extends EventEmitter<RedlockEvents> {
     const keys = toResourceList(resources);
     assertTtl('ttlMs', ttlMs);
     assertAcquireOptions(options, knownOptions);
+    // Only until `@opentelemetry/api` has loaded (or was found absent), right after start; so
+    // before the checks of the engine's state below, which must hold when the attempt starts.
+    const telemetry = this.telemetry === undefined ? await this.telemetryReady : this.telemetry;
     this.assertOpen();
     const merged = options ? { ...this.options, ...withoutUndefined(options) } : this.options;
     const { retryCount, retryDelayMs, retryJitterMs, waitMs } = merged;
@@ -326,8 +329,6 @@ export class Redlock extends EventEmitter<RedlockEvents> {
     this.assertOneSlot(fencing ? [...keys, ...keys.map(fencingCounterKey)] : keys, fencing);
     const signal = options?.signal;
     signal?.throwIfAborted();
-    // Only until `@opentelemetry/api` has loaded (or was found absent), right after start.
-    const telemetry = this.telemetry === undefined ? await this.telemetryReady : this.telemetry;
     const trace = telemetry?.acquisition(
       keys,
       permits !== undefined ? 'permit' : reads ? 'read' : 'write',

@@ -1,6 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
 import { trace } from '@opentelemetry/api';
-import { ResourceLockedError } from '../../lib/index.js';
+import { RedlockClosedError, ResourceLockedError } from '../../lib/index.js';
 import { otelApi } from '../../lib/core/telemetry/index.js';
 import { useRedisNodes } from '../support/test-bed.js';
 
@@ -11,6 +11,17 @@ import { useRedisNodes } from '../support/test-bed.js';
  */
 describe('telemetry with the API but no SDK', () => {
   const bed = useRedisNodes(3);
+
+  // First in its file, so that this engine is the one that loads the API (each spec file has
+  // its own module registry): an acquire waits for the load, and quit() may come meanwhile.
+  it('rejects an acquire that waited for the API to load when quit() came meanwhile', async () => {
+    const redlock = bed.make();
+    const acquiring = redlock.acquire('early', 5_000);
+    await redlock.quit();
+    await expect(acquiring).rejects.toBeInstanceOf(RedlockClosedError);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(await bed.probe.values('early')).toEqual([null, null, null]);
+  });
 
   it('acquires, refuses, extends and releases as without it', async () => {
     const [a, b] = [bed.make(), bed.make()];
