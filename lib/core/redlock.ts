@@ -55,6 +55,7 @@ import {
   LockTelemetry,
   otelApi,
   TRACE_AS,
+  guarded,
   type OperationTrace,
   type TracedOptions,
 } from './telemetry/index.js';
@@ -193,14 +194,19 @@ export class Redlock extends EventEmitter<RedlockEvents> {
       return Promise.resolve(null);
     }
     const start = (api: OtelApi | null) => {
-      this.telemetry =
+      // A meter provider that throws leaves the engine without telemetry, never broken.
+      const made =
         api && !this.closing.signal.aborted
-          ? new LockTelemetry(
-              api,
-              this.options.telemetryResources,
-              () => this.nodes.filter((node) => node.connected).length,
+          ? guarded(
+              () =>
+                new LockTelemetry(
+                  api,
+                  this.options.telemetryResources,
+                  () => this.nodes.filter((node) => node.connected).length,
+                ),
             )
-          : null;
+          : undefined;
+      this.telemetry = made ?? null;
       return this.telemetry;
     };
     const api = otelApi();

@@ -174,6 +174,8 @@ describe('OpenTelemetry spans and metrics (3 nodes, the SDK with in-memory expor
         'error.type': 'QUORUM_UNAVAILABLE',
       });
       expect(unavailable.status.code).toBe(SpanStatusCode.ERROR);
+      // The status names the error's code, not its message (which names the resource).
+      expect(unavailable.status.message).toBe('QUORUM_UNAVAILABLE');
     } finally {
       await Promise.all([redlock.quit(), twoDown.quit()]);
     }
@@ -216,6 +218,7 @@ describe('OpenTelemetry spans and metrics (3 nodes, the SDK with in-memory expor
       'error.type': 'LOCK_LOST',
     });
     expect(extend.status.code).toBe(SpanStatusCode.ERROR);
+    expect(extend.status.message).toBe('LOCK_LOST');
   });
 
   it("counts the fencing store's refusals of a stale token", async () => {
@@ -233,6 +236,18 @@ describe('OpenTelemetry spans and metrics (3 nodes, the SDK with in-memory expor
     expect(total(await otel.points('redlock.fencing.refusals')) - before).toBe(1);
     const [fenced] = otel.spans('redlock.acquire');
     expect(fenced.attributes['redlock.fencing_token']).toBe(true);
+  });
+
+  it('reports queued only for an acquisition that waited in line', async () => {
+    const redlock = bed.make({ fencing: true });
+    await (await redlock.acquire(['pair:1', 'pair:2'], 5_000)).release();
+    await (await redlock.acquire('fenced:1', 5_000)).release();
+    await (await redlock.acquireSemaphore('exports:1', 2, 5_000)).release();
+    expect(otel.spans('redlock.acquire').map((span) => span.attributes['redlock.queued'])).toEqual([
+      false,
+      false,
+      false,
+    ]);
   });
 
   it('shows resource names raw or hashed only when asked, and nothing with telemetry off', async () => {

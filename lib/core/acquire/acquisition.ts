@@ -54,7 +54,7 @@ export interface AcquisitionSettings {
   readonly signal: AbortSignal | undefined;
   /** Told the votes of every round and hand-off (internal: compat module, telemetry). */
   readonly onVotes?: VotesObserver;
-  /** Set to queued once an attempt may have joined a wait queue (internal: telemetry). */
+  /** Set to queued once a refused attempt waits in line (internal: telemetry). */
   readonly progress?: { queued: boolean };
 }
 
@@ -160,7 +160,6 @@ export async function acquireWithRetries(
       // An attempt that may join the queue may have joined on a node that refused it, even
       // when the others granted it the lock; from then on, it may also be handed the key.
       joined ||= spot?.join === true;
-      if (joined && settings.progress) settings.progress.queued = true;
       nextIsRetry = true;
       if (outcome instanceof Lock) return granted(outcome, waiter, joined, startedAt);
       const mayHaveGranted = await outcome.mayHaveGranted;
@@ -187,6 +186,8 @@ export async function acquireWithRetries(
         continue;
       }
       waiter.subscribe();
+      // Refused, and now waiting in line for its turn.
+      if (settings.progress) settings.progress.queued = true;
       // Attempt at least every half ttl all the same: attempts renew the queue entry, which
       // lapses after a ttl.
       const latestAt = Math.min(deadline, attemptStartedAt + ttlMs / 2);

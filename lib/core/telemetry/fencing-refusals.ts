@@ -1,4 +1,5 @@
 import { otelApi } from './otel-api.js';
+import { guarded } from './guarded.js';
 import { INSTRUMENTATION_SCOPE, INSTRUMENTATION_VERSION } from './lock-telemetry.js';
 
 /**
@@ -9,11 +10,13 @@ import { INSTRUMENTATION_SCOPE, INSTRUMENTATION_VERSION } from './lock-telemetry
 export function countFencingRefusal(): void {
   const api = otelApi();
   if (!api) return;
-  api.metrics
-    .getMeter(INSTRUMENTATION_SCOPE, INSTRUMENTATION_VERSION)
-    .createCounter('redlock.fencing.refusals', {
-      description: 'Reads and writes refused for a stale fencing token',
-      unit: '{refusal}',
-    })
-    .add(1);
+  guarded(() =>
+    api.metrics
+      .getMeter(INSTRUMENTATION_SCOPE, INSTRUMENTATION_VERSION)
+      .createCounter('redlock.fencing.refusals', {
+        description: 'Reads and writes refused for a stale fencing token',
+        unit: '{refusal}',
+      })
+      .add(1),
+  );
 }

@@ -10,5 +10,6 @@ export {
   DURATION_BUCKETS_S,
 } from './lock-telemetry.js';
 export { countFencingRefusal } from './fencing-refusals.js';
+export { guarded } from './guarded.js';
 export { resourceNames, TELEMETRY_RESOURCES, type TelemetryResources } from './resource-names.js';
 export { TRACE_AS, type TraceLabels, type TracedOptions } from './trace-labels.js';

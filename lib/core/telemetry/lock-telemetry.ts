@@ -17,6 +17,7 @@ import type {
 } from './otel-api.js';
 import { resourceNames, type TelemetryResources } from './resource-names.js';
 import type { TraceLabels } from './trace-labels.js';
+import { guarded } from './guarded.js';
 
 /** The instrumentation scope of the package's tracer and meter. */
 export const INSTRUMENTATION_SCOPE = 'nestjs-redlock';
@@ -43,7 +44,8 @@ type LockMode = 'write' | 'read' | 'permit';
 /**
  * One engine's spans and metrics through `@opentelemetry/api` (see the README's
  * "OpenTelemetry" section for every name). Without an SDK the API hands out no-op spans and
- * instruments; attributes are computed only for spans that record.
+ * instruments; attributes are computed only for spans that record. Every call into the API is
+ * {@link guarded}: whatever the app's SDK throws, the lock behaves the same.
  */
 export class LockTelemetry {
   private readonly tracer: OtelTracer;
@@ -90,44 +92,54 @@ export class LockTelemetry {
     this.reachable.addCallback(this.observeReachable);
   }
 
-  /** Starts the span of an acquisition of `resources`. */
-  acquisition(resources: readonly string[], mode: LockMode, labels?: TraceLabels): AcquireTrace {
-    const name = labels ? `redlock.acquire ${labels.operation}` : 'redlock.acquire';
-    const span = this.tracer.startSpan(name);
-    if (span.isRecording()) {
-      span.setAttributes(this.lockAttributes(resources, mode, labels));
-      if (labels) span.setAttribute('code.function.name', labels.operation);
-    }
-    return new AcquireTrace(span, mode, this);
+  /** Starts the span of an acquisition of `resources`; `undefined` if the API threw. */
+  acquisition(
+    resources: readonly string[],
+    mode: LockMode,
+    labels?: TraceLabels,
+  ): AcquireTrace | undefined {
+    return guarded(() => {
+      const name = labels ? `redlock.acquire ${labels.operation}` : 'redlock.acquire';
+      const span = this.tracer.startSpan(name);
+      if (span.isRecording()) {
+        span.setAttributes(this.lockAttributes(resources, mode, labels));
+        if (labels) span.setAttribute('code.function.name', labels.operation);
+      }
+      return new AcquireTrace(span, mode, this);
+    });
   }
 
-  /** Starts the span of a release or an extension of `lock`. */
-  operation(kind: 'release' | 'extend', lock: Lock): OperationTrace {
-    const span = this.tracer.startSpan(`redlock.${kind}`);
-    if (span.isRecording()) span.setAttributes(this.lockAttributes(lock.resources, lock.mode));
-    return new OperationTrace(span, this.api.SpanStatusCode.ERROR);
+  /** Starts the span of a release or an extension of `lock`; `undefined` if the API threw. */
+  operation(kind: 'release' | 'extend', lock: Lock): OperationTrace | undefined {
+    return guarded(() => {
+      const span = this.tracer.startSpan(`redlock.${kind}`);
+      if (span.isRecording()) span.setAttributes(this.lockAttributes(lock.resources, lock.mode));
+      return new OperationTrace(span, this.api.SpanStatusCode.ERROR);
+    });
   }
 
   /** Records how long `lock` was held, from `grantedAt` (monotonic ms) until now. */
   held(lock: Lock, grantedAt: number): void {
-    this.holds.record((monotonicNow() - grantedAt) / 1000, { 'redlock.lock.mode': lock.mode });
+    guarded(() =>
+      this.holds.record((monotonicNow() - grantedAt) / 1000, { 'redlock.lock.mode': lock.mode }),
+    );
   }
 
   /** Counts a lock lost while held. */
   lost(lock: Lock): void {
-    this.lostLocks.add(1, { 'redlock.lock.mode': lock.mode });
+    guarded(() => this.lostLocks.add(1, { 'redlock.lock.mode': lock.mode }));
   }
 
   /** Stops observing the nodes (the engine has quit). */
   close(): void {
-    this.reachable.removeCallback(this.observeReachable);
+    guarded(() => this.reachable.removeCallback(this.observeReachable));
   }
 
   /** @internal Records the end of an acquisition in the metrics. */
   acquisitionEnded(outcome: AcquireOutcome, mode: LockMode, waitedMs: number): void {
     const attributes = { 'redlock.outcome': outcome, 'redlock.lock.mode': mode };
-    this.acquisitions.add(1, attributes);
-    this.waits.record(waitedMs / 1000, attributes);
+    guarded(() => this.acquisitions.add(1, attributes));
+    guarded(() => this.waits.record(waitedMs / 1000, attributes));
   }
 
   /** @internal The status code of a failed span. */
@@ -161,12 +173,14 @@ export class AcquireTrace {
     private readonly mode: LockMode,
     private readonly telemetry: LockTelemetry,
   ) {
-    if (span.isRecording()) this.observer = (votes) => addNodeVoteEvents(span, votes);
+    if (span.isRecording()) {
+      this.observer = (votes) => guarded(() => addNodeVoteEvents(span, votes));
+    }
   }
 
   /** The lock was granted. */
   acquired(lock: Lock): void {
-    this.end('acquired', lock.attempts, lock.fencingToken !== undefined);
+    guarded(() => this.end('acquired', lock.attempts, lock.fencingToken !== undefined));
   }
 
   /** The acquisition failed with `error`; `aborted`: its signal aborted, or the engine quit. */
@@ -175,7 +189,7 @@ export class AcquireTrace {
       isLockError(error, 'RESOURCE_LOCKED') || isLockError(error, 'QUORUM_UNAVAILABLE')
         ? error.attempts
         : undefined;
-    this.end(aborted ? 'aborted' : outcomeOf(error), attempts, false, error);
+    guarded(() => this.end(aborted ? 'aborted' : outcomeOf(error), attempts, false, error));
   }
 
   private end(
@@ -197,7 +211,7 @@ export class AcquireTrace {
       if (attempts !== undefined) span.setAttribute('redlock.attempts', attempts);
       if (error !== undefined) span.setAttribute('error.type', errorType(error));
       if (outcome === 'unavailable' || outcome === 'error') {
-        span.setStatus({ code: this.telemetry.errorStatus, message: messageOf(error) });
+        span.setStatus({ code: this.telemetry.errorStatus, message: errorType(error) });
       }
     }
     span.end();
@@ -213,26 +227,33 @@ export class OperationTrace {
 
   /** Adds each node that failed as a span event. */
   nodeFailures(failures: readonly NodeFailure[]): void {
-    if (!this.span.isRecording()) return;
-    for (const { node, error } of failures) addNodeEvent(this.span, node, 'failed', error);
+    guarded(() => {
+      if (!this.span.isRecording()) return;
+      for (const { node, error } of failures) addNodeEvent(this.span, node, 'failed', error);
+    });
   }
 
   /** A release ended; `held`: whether a quorum still held the lock. */
   released(held: boolean): void {
-    if (this.span.isRecording()) this.span.setAttribute('redlock.held', held);
-    this.span.end();
+    guarded(() => {
+      if (this.span.isRecording()) this.span.setAttribute('redlock.held', held);
+      this.span.end();
+    });
   }
 
   /** An extension ended. */
   extended(outcome: ExtendOutcome, error?: unknown): void {
     const span = this.span;
-    if (span.isRecording()) {
-      span.setAttribute('redlock.outcome', outcome);
-      if (error !== undefined) span.setAttribute('error.type', errorType(error));
-      if (outcome !== 'extended')
-        span.setStatus({ code: this.errorStatus, message: messageOf(error) });
-    }
-    span.end();
+    guarded(() => {
+      if (span.isRecording()) {
+        span.setAttribute('redlock.outcome', outcome);
+        if (error !== undefined) span.setAttribute('error.type', errorType(error));
+        if (outcome !== 'extended') {
+          span.setStatus({ code: this.errorStatus, message: errorType(error) });
+        }
+      }
+      span.end();
+    });
   }
 }
 
@@ -252,10 +273,6 @@ function outcomeOf(error: unknown): AcquireOutcome {
 function errorType(error: unknown): string {
   if (isLockError(error)) return error.code;
   return error instanceof Error ? error.name : typeof error;
-}
-
-function messageOf(error: unknown): string | undefined {
-  return error instanceof Error ? error.message : undefined;
 }
 
 function addNodeVoteEvents(span: OtelSpan, votes: readonly NodeVote[]): void {
