@@ -28,6 +28,14 @@ const where = (points: DataPoint<unknown>[], attributes: Record<string, unknown>
   );
 const total = (points: DataPoint<unknown>[]) =>
   points.reduce((sum, point) => sum + (point.value as number), 0);
+/**
+ * A span that failed: its outcome, its error's code as `error.type`, and an ERROR status whose
+ * message is that code, not the error's message (which names the resource).
+ */
+function expectFailed(span: ReadableSpan, outcome: string, code: string): void {
+  expect(span.attributes).toMatchObject({ 'redlock.outcome': outcome, 'error.type': code });
+  expect(span.status).toEqual({ code: SpanStatusCode.ERROR, message: code });
+}
 const histogramCount = (points: DataPoint<unknown>[]) =>
   points.reduce((sum, point) => sum + (point.value as Histogram).count, 0);
 
@@ -168,14 +176,7 @@ describe('OpenTelemetry spans and metrics (3 nodes, the SDK with in-memory expor
       otel.clearSpans();
       const error = await twoDown.acquire('invoice:2', 5_000).catch((e: unknown) => e);
       expect(error).toBeInstanceOf(QuorumUnavailableError);
-      const [unavailable] = otel.spans('redlock.acquire');
-      expect(unavailable.attributes).toMatchObject({
-        'redlock.outcome': 'unavailable',
-        'error.type': 'QUORUM_UNAVAILABLE',
-      });
-      expect(unavailable.status.code).toBe(SpanStatusCode.ERROR);
-      // The status names the error's code, not its message (which names the resource).
-      expect(unavailable.status.message).toBe('QUORUM_UNAVAILABLE');
+      expectFailed(otel.spans('redlock.acquire')[0], 'unavailable', 'QUORUM_UNAVAILABLE');
     } finally {
       await Promise.all([redlock.quit(), twoDown.quit()]);
     }
@@ -212,13 +213,7 @@ describe('OpenTelemetry spans and metrics (3 nodes, the SDK with in-memory expor
     await sleep(300);
     await expect(lock.extend(1_000)).rejects.toBeInstanceOf(LockLostError);
     expect(total(await otel.points('redlock.lock.lost')) - before).toBe(1);
-    const [extend] = otel.spans('redlock.extend');
-    expect(extend.attributes).toMatchObject({
-      'redlock.outcome': 'lost',
-      'error.type': 'LOCK_LOST',
-    });
-    expect(extend.status.code).toBe(SpanStatusCode.ERROR);
-    expect(extend.status.message).toBe('LOCK_LOST');
+    expectFailed(otel.spans('redlock.extend')[0], 'lost', 'LOCK_LOST');
   });
 
   it("counts the fencing store's refusals of a stale token", async () => {
