@@ -123,7 +123,7 @@ export class Redlock extends EventEmitter {
   ): Promise<Lock> {
     assertDuration(duration);
     const merged = this.callSettings(settings);
-    const log = this.attemptLog(resourceList(resources).length);
+    const log = this.attemptLog(resourceCount(resources));
     try {
       const native = await this.native.acquire(resources, duration, {
         ...retryOptionsOf(merged),
@@ -234,7 +234,7 @@ export class Redlock extends EventEmitter {
         'A lock `duration` must be at least 100ms greater than the `automaticExtensionThreshold` setting.',
       );
     }
-    const log = this.attemptLog(resourceList(resources).length);
+    const log = this.attemptLog(resourceCount(resources));
     let running = false;
     try {
       return await this.native.using(
@@ -244,8 +244,8 @@ export class Redlock extends EventEmitter {
           running = true;
           log.close();
           // The automatic extensions and the final release tell their votes against, as v5's.
-          lockState(lock).onVotes = this.attemptLog(resourceList(resources).length).tell;
-          return routine(this.routineSignal(signal, resourceList(resources).length));
+          lockState(lock).onVotes = this.attemptLog(resourceCount(resources)).tell;
+          return routine(this.routineSignal(signal, resourceCount(resources)));
         },
         {
           ...retryOptionsOf(merged),
@@ -317,6 +317,11 @@ function assertLock(lock: unknown): asserts lock is Lock {
   if (!(lock instanceof Lock)) {
     throw new TypeError("Expected a Lock returned by the compat Redlock's acquire()");
   }
+}
+
+/** How many resources were asked for (the engine checks them, and names what is wrong). */
+function resourceCount(resources: unknown): number {
+  return Array.isArray(resources) ? resources.length : 1;
 }
 
 /** The resources as a `Lock` keeps them: as given (a single string becomes a list). */

@@ -325,6 +325,13 @@ describe('nestjs-redlock/compat: node-redlock v5 code on 3 independent nodes', (
     );
     // v5 grants a lock on nothing.
     await expect(redlock.acquire([], 1_000)).rejects.toThrow(RangeError);
+    // Not a list: the engine's error names the argument.
+    await expect(redlock.acquire(undefined as never, 1_000)).rejects.toThrow(
+      /Expected `resources` to be a string or an array of strings/,
+    );
+    await expect(redlock.using(undefined as never, 1_000, async () => 1)).rejects.toThrow(
+      /Expected `resources`/,
+    );
     // A misspelt setting would leave v5's default in place without a word.
     await expect(redlock.acquire(['d'], 1_000, { retryDelayMs: 10 } as never)).rejects.toThrow(
       /Unknown option `retryDelayMs`.*retryDelay/,
