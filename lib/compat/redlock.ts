@@ -74,6 +74,11 @@ export class Redlock extends EventEmitter {
     super();
     // As in node-redlock: an `error` event with no listener of the caller's never throws.
     this.on('error', () => {});
+    if (typeof (clients as Partial<Iterable<Client>> | null)?.[Symbol.iterator] !== 'function') {
+      throw new TypeError(
+        'Expected `clients` to be an array (or another iterable) of ioredis clients, one per node',
+      );
+    }
     this.clients = new Set(clients);
     if (this.clients.size === 0) {
       throw new TypeError('Redlock must be instantiated with at least one redis client.');

@@ -348,6 +348,7 @@ describe('nestjs-redlock/compat: node-redlock v5 code on 3 independent nodes', (
     const spare = clients();
     try {
       expect(() => new Redlock(spare, { retryJiter: 10 } as never)).toThrow(/retryJitter/);
+      expect(() => new Redlock(spare[0] as never)).toThrow(/Expected `clients` to be an array/);
       expect(() => new Redlock(spare, {}, { acquireScript: (s: string) => s })).toThrow(
         /Custom scripts/,
       );
