@@ -102,8 +102,8 @@ export interface RedlockOptions extends RetryOptions {
    */
   telemetry?: boolean;
   /**
-   * How resource names appear in spans: `'prefix'` (`order:42` → `order:*`; a decorator's key
-   * template as is), `'hash'` (the first 16 hex digits of SHA-256), or `'raw'`. Resource names
+   * How resource names appear in spans: `'prefix'` (`order:42` → `order:*`; a decorator's,
+   * route's or middleware's key template as is), `'hash'` (the first 16 hex digits of SHA-256), or `'raw'`. Resource names
    * often carry user values, so they are not shown raw unless asked.
    * @default 'prefix'
    */

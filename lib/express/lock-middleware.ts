@@ -5,6 +5,7 @@ import { lockErrorResponse, type LockHttpOptions } from '../http/lock-error-resp
 import { assertLockOptions, assertOneKeyToRead, readResource } from '../http/lock-options.js';
 import { isLockError } from '../core/errors/index.js';
 import type { RawResponse, RequestLock } from '../http/lock-http-types.js';
+import { keyTemplates, TRACE_AS } from '../core/telemetry/trace-labels.js';
 import { RequestHold } from '../http/request-hold.js';
 import { DEFAULT_TTL_MS } from '../http/lock-defaults.js';
 import { requestKeyResolver, type RequestLike } from '../keys/request-key-template.js';
@@ -126,6 +127,8 @@ export function lockMiddleware(options: LockMiddlewareOptions) {
     );
   }
   const resolveKeys = requestKeyResolver(key, 'lockMiddleware');
+  // Traced with the key templates (a request's path may carry user values).
+  const traced = { [TRACE_AS]: { operation: 'lockMiddleware', templates: keyTemplates(key) } };
   const httpOptions = { unavailableStatus };
 
   return function redlockMiddleware<Request extends RequestLike, Response extends RawResponse>(
@@ -156,7 +159,7 @@ export function lockMiddleware(options: LockMiddlewareOptions) {
         next();
         return hold.holdUntil(hold.ended, lock);
       },
-      { ...acquireOptions, signal: hold.signal },
+      { ...acquireOptions, signal: hold.signal, ...traced },
     )
       .catch((error: unknown) => {
         // The client went away while the request waited: nobody is left to answer.

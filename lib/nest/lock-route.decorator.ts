@@ -8,6 +8,7 @@ import {
   type RequestKeys,
   type RequestLike,
 } from '../keys/request-key-template.js';
+import { keyTemplates } from '../core/telemetry/trace-labels.js';
 
 import { LockInterceptor } from './lock.interceptor.js';
 import { LOCK_ROUTE_METADATA } from './redlock.constants.js';
@@ -52,6 +53,8 @@ export interface LockRouteMetadata {
   readonly mode: 'read' | 'write';
   /** A semaphore's limit: a permit instead of a lock. */
   readonly limit: number | undefined;
+  /** The key templates, for traces (none when the keys come from a function). */
+  readonly templates: readonly string[] | undefined;
 }
 
 /**
@@ -82,6 +85,7 @@ export function LockRoute(
     unavailableStatus,
     mode,
     limit,
+    templates: keyTemplates(keys),
   });
   return applyDecorators(
     SetMetadata(LOCK_ROUTE_METADATA, metadata),

@@ -12,6 +12,7 @@ import { catchError, Observable, throwError } from 'rxjs';
 import { lockErrorResponse, type LockHttpOptions } from '../http/lock-error-response.js';
 import { isLockError } from '../core/errors/index.js';
 import type { RawResponse, RequestLock } from '../http/lock-http-types.js';
+import { TRACE_AS, type TracedOptions } from '../core/telemetry/trace-labels.js';
 import { RequestHold } from '../http/request-hold.js';
 import { readResource } from '../http/lock-options.js';
 import type { RequestLike } from '../keys/request-key-template.js';
@@ -88,6 +89,13 @@ export class LockInterceptor implements NestInterceptor {
         return answer(error).subscribe(subscriber);
       }
       const { ttlMs, acquireOptions, mode, limit } = route;
+      // Traced as the controller's method, with the route's key templates.
+      const traced: TracedOptions = {
+        [TRACE_AS]: {
+          operation: `${context.getClass().name}.${context.getHandler().name}`,
+          templates: route.templates,
+        },
+      };
       const hold = new RequestHold(reply.raw ?? reply, resources);
       let handling: { unsubscribe(): void } | undefined;
       let settled = false;
@@ -130,7 +138,7 @@ export class LockInterceptor implements NestInterceptor {
             lock,
           );
         },
-        { ...acquireOptions, signal: hold.signal },
+        { ...acquireOptions, signal: hold.signal, ...traced },
       )
         .catch((error: unknown) => {
           if (handling) return;

@@ -4,7 +4,7 @@ import { compileKeyTemplate } from '../keys/key-template.js';
 import { parameterNames } from '../keys/parameter-names.js';
 import { keyResolver } from '../keys/key-resolver.js';
 import { REDLOCK_SERVICE_PROPERTY } from './redlock.constants.js';
-import { TRACE_AS, type TracedOptions } from '../core/telemetry/trace-labels.js';
+import { keyTemplates, TRACE_AS, type TracedOptions } from '../core/telemetry/trace-labels.js';
 import { RedlockService } from './redlock.service.js';
 
 /** What `@WithLock()` locks: templates over the method's arguments, or a function of them. */
@@ -47,7 +47,7 @@ export function lockMethod(
   const traced: TracedOptions = {
     [TRACE_AS]: {
       operation: `${className(target)}.${String(propertyKey)}`,
-      templates: typeof keys === 'function' ? undefined : typeof keys === 'string' ? [keys] : keys,
+      templates: keyTemplates(keys),
     },
   };
   const wrapped = async function (this: Record<symbol, unknown>, ...args: unknown[]) {

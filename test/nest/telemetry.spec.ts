@@ -1,9 +1,17 @@
 import 'reflect-metadata';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { Injectable, Module, type INestApplicationContext } from '@nestjs/common';
+import { Controller, Injectable, Module, Param, Post, type INestApplication } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { trace } from '@opentelemetry/api';
-import { RedlockModule, WithLock, WithSemaphore } from '../../lib/index.js';
+import request from 'supertest';
+import {
+  lockMiddleware,
+  LockRoute,
+  RedlockModule,
+  RedlockService,
+  WithLock,
+  WithSemaphore,
+} from '../../lib/index.js';
 import { installOtel, type InstalledOtel } from '../support/otel.js';
 import { RedisCluster } from '../support/redis-nodes.js';
 
@@ -20,6 +28,15 @@ class OrdersService {
   }
 }
 
+@Controller('orders')
+class OrdersController {
+  @Post(':id/pay')
+  @LockRoute('order:<params.id>')
+  pay(@Param('id') id: string) {
+    return { paid: id };
+  }
+}
+
 /**
  * Under Nest, a decorated method's lock is traced under its class and method, with the key
  * template (never the argument's value) as the resource, inside the span that was active when
@@ -28,7 +45,7 @@ class OrdersService {
 describe('OpenTelemetry under Nest', () => {
   let otel: InstalledOtel;
   let cluster: RedisCluster;
-  let app: INestApplicationContext;
+  let app: INestApplication;
 
   beforeAll(async () => {
     otel = installOtel();
@@ -36,9 +53,15 @@ describe('OpenTelemetry under Nest', () => {
     @Module({
       imports: [RedlockModule.forRoot({ nodes: cluster.urls, logger: false })],
       providers: [OrdersService],
+      controllers: [OrdersController],
     })
     class AppModule {}
-    app = await NestFactory.createApplicationContext(AppModule, { logger: false });
+    app = await NestFactory.create(AppModule, { logger: false });
+    app.use(
+      '/reports/:day/rebuild',
+      lockMiddleware({ redlock: app.get(RedlockService), key: 'report:<params.day>' }),
+    );
+    await app.init();
   });
   afterAll(async () => {
     await app?.close();
@@ -71,6 +94,22 @@ describe('OpenTelemetry under Nest', () => {
     for (const span of [pay, exported, ...otel.spans('redlock.release')]) {
       expect(span.parentSpanContext?.spanId).toBe(request.spanContext().spanId);
     }
+    expect(JSON.stringify(otel.spans().map((span) => span.attributes))).not.toContain('ada@');
+  });
+
+  it('names @LockRoute spans after the controller method, and lockMiddleware spans after it, with their key templates', async () => {
+    otel.clearSpans();
+    const server = app.getHttpServer();
+    expect((await request(server).post('/orders/ada@example.com/pay')).status).toBe(201);
+    await request(server).post('/reports/2026-12-04/rebuild');
+    const [route] = otel.spans('redlock.acquire OrdersController.pay');
+    expect(route.attributes).toMatchObject({
+      'code.function.name': 'OrdersController.pay',
+      'redlock.resource.names': ['order:<params.id>'],
+      'redlock.outcome': 'acquired',
+    });
+    const [middleware] = otel.spans('redlock.acquire lockMiddleware');
+    expect(middleware.attributes['redlock.resource.names']).toEqual(['report:<params.day>']);
     expect(JSON.stringify(otel.spans().map((span) => span.attributes))).not.toContain('ada@');
   });
 });

@@ -12,4 +12,4 @@ export {
 export { countFencingRefusal } from './fencing-refusals.js';
 export { guarded } from './guarded.js';
 export { resourceNames, TELEMETRY_RESOURCES, type TelemetryResources } from './resource-names.js';
-export { TRACE_AS, type TraceLabels, type TracedOptions } from './trace-labels.js';
+export { keyTemplates, TRACE_AS, type TraceLabels, type TracedOptions } from './trace-labels.js';

@@ -4,7 +4,8 @@ import { createHash } from 'node:crypto';
  * How lock resources appear in traces (`RedlockOptions.telemetryResources`). Resource names
  * often carry user values (an order id, an email), which may be personal data:
  * - `'prefix'`: up to the first `:`, the rest replaced by `*` (`order:42` → `order:*`; a name
- *   without `:` → `*`). Under `@WithLock`/`@WithSemaphore`, the key template (`order:<id>`).
+ *   without `:` → `*`). Under `@WithLock`, `@WithSemaphore`, `@LockRoute` and
+ *   `lockMiddleware` given templates, the key templates (`order:<id>`).
  * - `'hash'`: the first 16 hex digits of the name's SHA-256, to tell resources apart without
  *   showing them (a short or guessable value can still be found by trying candidates).
  * - `'raw'`: the names as they are.

@@ -13,6 +13,16 @@ export interface TraceLabels {
 /** @internal The key under which an acquire's options carry {@link TraceLabels}. */
 export const TRACE_AS: unique symbol = Symbol('nestjs-redlock.traceAs');
 
+/**
+ * @internal The key templates among `keys` as a lock's entry points take them (a template, a
+ * list of them, or a function, which has none).
+ */
+export function keyTemplates(keys: unknown): readonly string[] | undefined {
+  if (typeof keys === 'string') return [keys];
+  if (Array.isArray(keys) && keys.every((key) => typeof key === 'string')) return keys;
+  return undefined;
+}
+
 /** @internal Options that may carry {@link TraceLabels}. */
 export interface TracedOptions {
   readonly [TRACE_AS]?: TraceLabels;
