@@ -323,6 +323,10 @@ describe('nestjs-redlock/compat: node-redlock v5 code on 3 independent nodes', (
     ).rejects.toThrow(
       'A lock `duration` must be at least 100ms greater than the `automaticExtensionThreshold` setting.',
     );
+    // v5's constructor rebuilds a lock from a stored value; here a lock comes from acquire().
+    expect(
+      () => new (Lock as never as new (...args: unknown[]) => Lock)(redlock, ['d'], 'v', [], 0),
+    ).toThrow(/building one from a stored value/);
     // v5 grants a lock on nothing.
     await expect(redlock.acquire([], 1_000)).rejects.toThrow(RangeError);
     // Not a list: the engine's error names the argument.

@@ -67,3 +67,23 @@ describe('the public exports', () => {
     expect(names(entry)).toEqual([...expected].sort());
   });
 });
+
+describe('the package manifest', () => {
+  it('gives every subpath export its types under typesVersions too (node10 resolution)', async () => {
+    const { readFile } = await import('node:fs/promises');
+    const manifest = JSON.parse(
+      await readFile(new URL('../../package.json', import.meta.url), 'utf8'),
+    ) as {
+      exports: Record<string, string | { require?: { types?: string } }>;
+      typesVersions: { '*': Record<string, string[]> };
+    };
+    const subpaths = Object.entries(manifest.exports).filter(
+      ([path, target]) => path !== '.' && typeof target === 'object',
+    );
+    expect(subpaths.length).toBeGreaterThan(0);
+    for (const [path, target] of subpaths) {
+      const types = (target as { require?: { types?: string } }).require?.types;
+      expect(manifest.typesVersions['*'][path.slice(2)]).toEqual([types]);
+    }
+  });
+});
