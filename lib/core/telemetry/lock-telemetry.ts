@@ -105,7 +105,7 @@ export class LockTelemetry {
         span.setAttributes(this.lockAttributes(resources, mode, labels));
         if (labels) span.setAttribute('code.function.name', labels.operation);
       }
-      return new AcquireTrace(span, mode, this);
+      return new AcquireTrace(span, mode, this, this.api.SpanStatusCode.ERROR);
     });
   }
 
@@ -135,16 +135,11 @@ export class LockTelemetry {
     guarded(() => this.reachable.removeCallback(this.observeReachable));
   }
 
-  /** @internal Records the end of an acquisition in the metrics. */
+  /** @internal Records the end of an acquisition in the metrics (its caller is guarded). */
   acquisitionEnded(outcome: AcquireOutcome, mode: LockMode, waitedMs: number): void {
     const attributes = { 'redlock.outcome': outcome, 'redlock.lock.mode': mode };
-    guarded(() => this.acquisitions.add(1, attributes));
-    guarded(() => this.waits.record(waitedMs / 1000, attributes));
-  }
-
-  /** @internal The status code of a failed span. */
-  get errorStatus(): number {
-    return this.api.SpanStatusCode.ERROR;
+    this.acquisitions.add(1, attributes);
+    this.waits.record(waitedMs / 1000, attributes);
   }
 
   private lockAttributes(
@@ -172,6 +167,7 @@ export class AcquireTrace {
     private readonly span: OtelSpan,
     private readonly mode: LockMode,
     private readonly telemetry: LockTelemetry,
+    private readonly errorStatus: number,
   ) {
     if (span.isRecording()) {
       this.observer = (votes) => guarded(() => addNodeVoteEvents(span, votes));
@@ -211,7 +207,7 @@ export class AcquireTrace {
       if (attempts !== undefined) span.setAttribute('redlock.attempts', attempts);
       if (error !== undefined) span.setAttribute('error.type', errorType(error));
       if (outcome === 'unavailable' || outcome === 'error') {
-        span.setStatus({ code: this.telemetry.errorStatus, message: errorType(error) });
+        span.setStatus({ code: this.errorStatus, message: errorType(error) });
       }
     }
     span.end();
