@@ -80,7 +80,13 @@ export class RedisNode {
   private readonly client: Redis | Cluster;
   /** Settles when the first connection attempt ends; undefined after that. */
   private firstConnection: Promise<void> | undefined;
-  private corked = false;
+  /**
+   * Whether a command was written on this connection in the current tick, and so whether a
+   * next one is corked (see `send`); cleared on the next tick.
+   */
+  private writtenThisTick = false;
+  /** The socket corked until the end of this tick, if one is. */
+  private corked: { uncork(): void } | undefined;
   /** Commands sent on this connection and not yet answered. */
   private readonly unanswered = new UnansweredCommands();
   /**
@@ -482,16 +488,16 @@ export class RedisNode {
   }
 
   /**
-   * Sends one command: at once when nothing else is in flight on this connection (a lone
-   * operation pays no batching delay), or corked with the others of this tick when the
-   * connection is busy (one write for many concurrent operations).
+   * Sends one command: the first of a tick at once (a lone operation pays no batching delay,
+   * even while an earlier command on this connection awaits its reply), the next ones of the
+   * same tick corked together (one write for many concurrent operations).
    */
   private send<Reply>(
     command: () => Promise<unknown>,
     now: number,
     takesHold: boolean,
   ): Promise<Reply> {
-    if (this.unanswered.count > 0) this.coalesceWrites();
+    this.coalesceWrites();
     const sequence = this.unanswered.sent(now, takesHold);
     const connection = this.connection;
     return command().then(
@@ -511,20 +517,37 @@ export class RedisNode {
     );
   }
 
+  /**
+   * Lets the tick's first command go straight out, and corks the socket for the others until
+   * the tick ends: operations that resume together (replies read in one go, a `Promise.all`)
+   * leave in one system call. Corking the first as well would delay a lone command to the end
+   * of the tick and cost a vectored write for nothing.
+   */
   private coalesceWrites(): void {
-    if (this.corked || this.isCluster) return;
+    if (this.isCluster) return;
+    if (!this.writtenThisTick) {
+      this.writtenThisTick = true;
+      process.nextTick(this.tickEnded);
+      return;
+    }
+    if (this.corked) return;
     const stream = (this.client as Redis).stream as NodeJS.WritableStream & {
       cork?: () => void;
       uncork?: () => void;
     };
-    if (!stream || typeof stream.cork !== 'function') return;
+    if (!stream || typeof stream.cork !== 'function' || typeof stream.uncork !== 'function') {
+      return;
+    }
     stream.cork();
-    this.corked = true;
-    process.nextTick(() => {
-      this.corked = false;
-      stream.uncork?.();
-    });
+    this.corked = stream as { uncork(): void };
   }
+
+  private readonly tickEnded = () => {
+    this.writtenThisTick = false;
+    const corked = this.corked;
+    this.corked = undefined;
+    corked?.uncork();
+  };
 
   /**
    * A hold's reply, passed on only once the probe of the connection is answered: a node found
