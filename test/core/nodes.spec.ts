@@ -86,6 +86,44 @@ describe('node specs and connection ownership', () => {
     await redlock.quit();
   });
 
+  it("writes a tick's first command at once, even to a busy node, and corks the tick's next ones", async () => {
+    // Instances of the test's own, so that their sockets can be looked at.
+    const clients = servers.map(
+      (server) =>
+        new Redis(server.url, { autoResendUnfulfilledCommands: false, enableOfflineQueue: false }),
+    );
+    const redlock = new Redlock(clients, { retryCount: 0, nodeTimeoutMs: 2_000 });
+    const corked = () => clients.map((client) => client.stream.writableCorked);
+    try {
+      await redlock.release(await redlock.acquire('writes:warm', 1_000));
+      // Node 0 runs a script for 150 ms: the SET of 'writes:a' waits behind it, unanswered,
+      // while nodes 1 and 2 decide that acquisition.
+      const busy = clients[0].eval(
+        `local s = redis.call('time')
+         while true do
+           local t = redis.call('time')
+           if (t[1] - s[1]) * 1000000 + (t[2] - s[2]) > 150000 then return 1 end
+         end`,
+        0,
+      );
+      const first = await redlock.acquire('writes:a', 5_000);
+      // A later tick: its first command leaves at once, on node 0's busy connection too.
+      const second = redlock.acquire('writes:b', 5_000);
+      expect(corked()).toEqual([0, 0, 0]);
+      // The tick's next command waits, corked, for the end of the tick.
+      const third = redlock.acquire('writes:c', 5_000);
+      expect(corked()).toEqual([1, 1, 1]);
+      await new Promise((resolve) => process.nextTick(resolve));
+      expect(corked()).toEqual([0, 0, 0]);
+      await busy;
+      for (const lock of [first, await second, await third])
+        expect(await lock.release()).toBe(true);
+    } finally {
+      await redlock.quit();
+      await Promise.all(clients.map((client) => client.quit()));
+    }
+  });
+
   it('leaves no timer or socket behind after quit(), even with a node down', async () => {
     const count = (kind: string) =>
       process.getActiveResourcesInfo().filter((k) => k === kind).length;
