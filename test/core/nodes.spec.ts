@@ -95,6 +95,14 @@ describe('node specs and connection ownership', () => {
     const redlock = new Redlock(clients, { retryCount: 0, nodeTimeoutMs: 2_000 });
     const corked = () => clients.map((client) => client.stream.writableCorked);
     try {
+      // Every connection up (a quorum alone would grant the warm-up), scripts loaded.
+      await Promise.all(
+        clients.map((client) =>
+          client.status === 'ready'
+            ? undefined
+            : new Promise((ready) => client.once('ready', ready)),
+        ),
+      );
       await redlock.release(await redlock.acquire('writes:warm', 1_000));
       // Node 0 runs a script for 150 ms: the SET of 'writes:a' waits behind it, unanswered,
       // while nodes 1 and 2 decide that acquisition.
