@@ -14,6 +14,7 @@ import {
 import { fork, type ChildProcess } from 'node:child_process';
 import { Redis } from 'ioredis';
 import { RedisCluster, RedisServer } from '../support/redis-nodes.js';
+import { NodeProbe } from '../support/node-probe.js';
 import { checkHistory, type CheckReport, type ViolationKind } from './checker.js';
 import type { HistoryEvent } from './history.js';
 import { fencingCounterKey } from '../../lib/core/scripts/keys.js';
@@ -176,6 +177,9 @@ async function runScenario(scenario: Scenario): Promise<Outcome> {
   const storageServer = await RedisServer.start();
   // Worker 0 reaches the last node through a proxy, for network faults on one link.
   const proxy = await TcpProxy.start(cluster.servers[NODES - 1].port);
+  // Reads the nodes' fencing counters before a kill (see `injectNodeFaults`).
+  const probe = new NodeProbe(cluster.servers);
+  await probe.connect();
   const faults = new Map<FaultKind, number>();
   const count = (kind: FaultKind) => faults.set(kind, (faults.get(kind) ?? 0) + 1);
   const events: HistoryEvent[] = [];
@@ -238,7 +242,7 @@ async function runScenario(scenario: Scenario): Promise<Outcome> {
     for (const worker of workers) worker.send({ type: 'start' });
     const deadline = performance.now() + scenario.durationMs;
     if (scenario.nodeFaults) {
-      await injectNodeFaults(cluster, proxy, deadline, count, () => highestToken(events));
+      await injectNodeFaults(cluster, proxy, deadline, count, () => highestToken(events), probe);
     } else {
       await sleep(scenario.durationMs);
     }
@@ -255,6 +259,7 @@ async function runScenario(scenario: Scenario): Promise<Outcome> {
       worker.kill('SIGKILL');
     }
     await proxy.close();
+    await probe.quit();
     await storageServer.stop();
     await cluster.stop();
   }
@@ -272,30 +277,23 @@ function highestToken(events: readonly HistoryEvent[]): bigint | undefined {
 }
 
 /**
- * How many of `servers`, `index` left out, hold a fencing counter of at least `token` for the
- * suite's resource, read from the nodes themselves (a node that does not answer within 50 ms,
- * paused or busy, counts as not holding it).
+ * How many of the probe's nodes, `index` left out, hold a fencing counter of at least `token`
+ * for the suite's resource, read from the nodes themselves (a node that does not answer within
+ * 50 ms, down, paused or busy, counts as not holding it).
  */
-async function holdingToken(
-  servers: readonly RedisServer[],
-  index: number,
-  token: bigint,
-): Promise<number> {
+async function holdingToken(probe: NodeProbe, index: number, token: bigint): Promise<number> {
   const counters = await Promise.all(
-    servers.map(async (server, other) => {
-      if (other === index) return undefined;
-      const probe = new Redis(server.url, { lazyConnect: true, maxRetriesPerRequest: 0 });
-      probe.on('error', () => undefined);
-      try {
-        const read = probe.get(fencingCounterKey(RESOURCE));
-        read.catch(() => undefined);
-        return await Promise.race([read, sleep(50).then(() => undefined)]);
-      } catch {
-        return undefined;
-      } finally {
-        probe.disconnect();
-      }
-    }),
+    Array.from({ length: NODES }, (_, other) =>
+      other === index
+        ? undefined
+        : Promise.race([
+            probe
+              .at(other)
+              .get(fencingCounterKey(RESOURCE))
+              .catch(() => undefined),
+            sleep(50).then(() => undefined),
+          ]),
+    ),
   );
   return counters.filter((counter) => counter != null && BigInt(counter) >= token).length;
 }
@@ -319,6 +317,7 @@ async function injectNodeFaults(
   deadline: number,
   count: (kind: FaultKind) => void,
   highest: () => bigint | undefined,
+  probe: NodeProbe,
 ): Promise<void> {
   const busy = new Set<number>();
   const running: Promise<void>[] = [];
@@ -356,7 +355,7 @@ async function injectNodeFaults(
     busy.add(index);
     const token = kind === 'node SIGKILL + restart' ? highest() : undefined;
     const majority = Math.floor(NODES / 2) + 1;
-    if (token !== undefined && (await holdingToken(cluster.servers, index, token)) < majority) {
+    if (token !== undefined && (await holdingToken(probe, index, token)) < majority) {
       busy.delete(index);
       count('node SIGKILL skipped (a majority of the others lacks the last token)');
       continue;
