@@ -1,5 +1,7 @@
 import { monotonicNow, validUntil } from '../util/clock.js';
 import {
+  type LockError,
+  type LockErrorCode,
   LockKindMismatchError,
   QuorumUnavailableError,
   ResourceLockedError,
@@ -57,7 +59,7 @@ export interface AttemptContext {
  * the others answered, it waits for their replies (up to the node timeout) to tell.
  */
 export interface FailedAttempt {
-  readonly error: Error;
+  readonly failure: AttemptFailure;
   readonly mayHaveGranted: Promise<boolean>;
   /**
    * Wait the retry delay before the next attempt, whatever wakes the waiter sooner: nodes
@@ -65,6 +67,32 @@ export interface FailedAttempt {
    * back; attempting at once would repeat the split as fast as the nodes answer.
    */
   readonly backOff?: boolean;
+}
+
+/**
+ * Why an attempt failed (internal): the code and wait the acquisition decides by, and the
+ * error it throws if it gives up, made only then. Most refused attempts are followed by
+ * another, and capturing an error's stack cost about as much as the rest of a refused
+ * attempt's bookkeeping.
+ */
+export interface AttemptFailure {
+  readonly code: LockErrorCode;
+  /** For `RESOURCE_LOCKED`: the error's `retryAfterMs`. */
+  readonly retryAfterMs: number;
+  /** The error, made on first use (the same one on every use). */
+  readonly error: LockError;
+}
+
+/** A failure whose error `make` makes on first use. */
+function failureOf(code: LockErrorCode, make: () => LockError, retryAfterMs = 0): AttemptFailure {
+  let error: LockError | undefined;
+  return {
+    code,
+    retryAfterMs,
+    get error() {
+      return (error ??= make());
+    },
+  };
 }
 
 /** Whether a refused vote may have left grants: resolved at once unless nodes were still out. */
@@ -137,7 +165,7 @@ export async function attemptSetIfAbsent(
     return 'refused';
   }
   return {
-    error: acquireFailure(engine, keys, ttlMs, { ...tally, replies: [] }, attempt, startedAt),
+    failure: acquireFailure(engine, keys, ttlMs, { ...tally, replies: [] }, attempt, startedAt),
     mayHaveGranted: mayHaveGranted(tally, engine.nodeCount),
   };
 }
@@ -179,7 +207,7 @@ export async function attemptAcquire(
   const replies = tally.replies.map(heldFor);
   const clash = { wanted: reads ? 'read' : 'mutex', found: kindClashIn(tally.replies) } as const;
   return {
-    error: acquireFailure(engine, keys, ttlMs, { ...tally, replies }, attempt, startedAt, clash),
+    failure: acquireFailure(engine, keys, ttlMs, { ...tally, replies }, attempt, startedAt, clash),
     mayHaveGranted: mayHaveGranted(tally, engine.nodeCount),
   };
 }
@@ -222,7 +250,7 @@ export async function attemptFencedAcquire(
     const replies = granted.replies.map(heldFor);
     const clash = { wanted: 'mutex', found: kindClashIn(granted.replies) } as const;
     return {
-      error: acquireFailure(
+      failure: acquireFailure(
         engine,
         keys,
         ttlMs,
@@ -250,17 +278,24 @@ export async function attemptFencedAcquire(
   if (confirmed.yes >= engine.quorum && expiresAt > monotonicNow()) {
     return new Lock(engine.owner, keys, value, attempt, expiresAt, token);
   }
-  const elapsedMs = Math.round(monotonicNow() - startedAt);
-  const error = new QuorumUnavailableError(
-    'acquire',
-    keys,
-    engine.quorum,
-    confirmed.failures,
-    attempt,
-    `and ${confirmed.yes} confirmed the fencing token, after ${elapsedMs} ms of the ${ttlMs} ms ttl`,
-    confirmed.votes(),
+  const detail =
+    `and ${confirmed.yes} confirmed the fencing token, after ` +
+    `${Math.round(monotonicNow() - startedAt)} ms of the ${ttlMs} ms ttl`;
+  const { quorum } = engine;
+  const failure = failureOf(
+    'QUORUM_UNAVAILABLE',
+    () =>
+      new QuorumUnavailableError(
+        'acquire',
+        keys,
+        quorum,
+        confirmed.failures,
+        attempt,
+        detail,
+        confirmed.votes(),
+      ),
   );
-  return { error, mayHaveGranted: Promise.resolve(true) };
+  return { failure, mayHaveGranted: Promise.resolve(true) };
 }
 
 /**
@@ -299,10 +334,12 @@ export function acquireFailure(
   attempts: number,
   startedAt: number,
   clash?: { wanted: LockKind; found: LockKind | undefined },
-): Error {
+): AttemptFailure {
   if (clash?.found !== undefined) {
-    return new LockKindMismatchError(keys, clash.wanted, clash.found);
+    const { wanted, found } = clash;
+    return failureOf('LOCK_KIND_MISMATCH', () => new LockKindMismatchError(keys, wanted, found));
   }
+  // The tally's votes and failures are fixed at its decision: read when the error is made.
   // Granted by a quorum too late to leave any validity, or too few nodes answered.
   const tooLate = tally.yes >= engine.quorum;
   if (tooLate || tally.failures.length > engine.nodeCount - engine.quorum) {
@@ -310,24 +347,28 @@ export function acquireFailure(
       ? `and ${tally.yes} did, but only after ${Math.round(monotonicNow() - startedAt)} ms, ` +
         `which left no validity of the ${ttlMs} ms ttl`
       : undefined;
-    return new QuorumUnavailableError(
-      'acquire',
-      keys,
-      engine.quorum,
-      tally.failures,
-      attempts,
-      detail,
-      tally.votes(),
+    const { quorum } = engine;
+    return failureOf(
+      'QUORUM_UNAVAILABLE',
+      () =>
+        new QuorumUnavailableError(
+          'acquire',
+          keys,
+          quorum,
+          tally.failures,
+          attempts,
+          detail,
+          tally.votes(),
+        ),
     );
   }
   const limit = clash?.wanted.startsWith('semaphore:')
     ? Number(clash.wanted.slice('semaphore:'.length))
     : undefined;
-  return new ResourceLockedError(
-    keys,
-    retryAfterMs(tally, engine.quorum),
-    attempts,
-    limit,
-    tally.votes(),
+  const retryAfter = retryAfterMs(tally, engine.quorum);
+  return failureOf(
+    'RESOURCE_LOCKED',
+    () => new ResourceLockedError(keys, retryAfter, attempts, limit, tally.votes()),
+    retryAfter,
   );
 }

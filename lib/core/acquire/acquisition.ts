@@ -8,7 +8,6 @@ import {
 } from './acquire-attempt.js';
 import { MAX_TIMER_MS } from '../util/arguments.js';
 import { monotonicNow, validUntil } from '../util/clock.js';
-import { isLockError } from '../errors/index.js';
 import { Lock, lockState } from '../lock.js';
 import { newLockValue, newPermitValue, newReaderValue } from './lock-value.js';
 import { attemptPermit, type PermitSearch } from './permit-attempt.js';
@@ -166,11 +165,12 @@ export async function acquireWithRetries(
       mayHold = mayHaveGranted || joined;
       const remainingMs = deadline - monotonicNow();
       // A key used as another kind of lock stays so: waiting would not help.
-      const clash = isLockError(outcome.error, 'LOCK_KIND_MISMATCH');
+      const { failure } = outcome;
+      const clash = failure.code === 'LOCK_KIND_MISMATCH';
       if (!willRetry || remainingMs <= 0 || clash) {
         if (mayHold) await leave(engine, keys, value, waiter, permit);
         mayHold = false;
-        throw outcome.error;
+        throw failure.error;
       }
       if (mayHaveGranted) {
         value = await dropGrants(engine, keys, value, ttlMs, waiter, permit);
@@ -192,9 +192,7 @@ export async function acquireWithRetries(
       // lapses after a ttl.
       const latestAt = Math.min(deadline, attemptStartedAt + ttlMs / 2);
       // The fallback comes no later than the holder's key expires.
-      const heldForMs = isLockError(outcome.error, 'RESOURCE_LOCKED')
-        ? outcome.error.retryAfterMs
-        : delayMs;
+      const heldForMs = failure.code === 'RESOURCE_LOCKED' ? failure.retryAfterMs : delayMs;
       const woke = await waiter.wait(Math.min(delayMs, heldForMs), latestAt, signals);
       // A look taken because the subscriptions just came into effect (notices before them were
       // missed) is the engine's own: it uses up no retry of the caller's.

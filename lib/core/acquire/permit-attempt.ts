@@ -96,7 +96,7 @@ export async function attemptPermit(
   const clash = { wanted: `semaphore:${limit}`, found } as const;
   const counted = { ...last, yes: slot === undefined ? 0 : engine.quorum, replies };
   return {
-    error: acquireFailure(engine, [key], ttlMs, counted, attempt, startedAt, clash),
+    failure: acquireFailure(engine, [key], ttlMs, counted, attempt, startedAt, clash),
     mayHaveGranted: granted ? Promise.resolve(true) : mayHaveGranted(last, engine.nodeCount),
     backOff: split && slot === undefined,
   };
