@@ -58,7 +58,7 @@ export function releaseCall(
   }
   if (!usesQueues) return { script: RELEASE_SCRIPT, keys: resources, args: [value] };
   if (member === undefined) {
-    return { script: RELEASE_WITH_HAND_OFF_SCRIPT, keys: resources, args: [value] };
+    return { script: RELEASE_WITH_HAND_OFF_SCRIPT, keys: queueKeys(resources), args: [value] };
   }
   return {
     script: HAND_OFF_RELEASE_SCRIPT,

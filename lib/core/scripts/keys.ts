@@ -24,20 +24,14 @@ export function fencingCounterKey(resource: string): string {
 /** The suffix of the key in which a `FencedRedisStore` keeps a key's highest token. */
 export const FENCE_SEEN_SUFFIX = ':redlock:fence-seen';
 
-/** The suffix of a resource's waiters key (see {@link queueKeys}). */
-export const WAITERS_SUFFIX = ':redlock:waiters';
-
-/** The suffix of a resource's waiter deadlines key (see {@link queueKeys}). */
-export const WAITER_DEADLINES_SUFFIX = ':redlock:deadlines';
-
 /** The sorted set of a resource's waiters, scored by when each began to wait. */
 function waitersKey(resource: string): string {
-  return resource + WAITERS_SUFFIX;
+  return resource + ':redlock:waiters';
 }
 
 /** The sorted set of the same waiters, scored by the node time at which each entry lapses. */
 function waiterDeadlinesKey(resource: string): string {
-  return resource + WAITER_DEADLINES_SUFFIX;
+  return resource + ':redlock:deadlines';
 }
 
 /**

@@ -4,8 +4,6 @@ import {
   READER_VALUE_PREFIX,
   RELEASE_CHANNEL_SUFFIX,
   SEMAPHORE_MARKER_PREFIX,
-  WAITER_DEADLINES_SUFFIX,
-  WAITERS_SUFFIX,
 } from './keys.js';
 
 /**
@@ -289,31 +287,27 @@ return {held, clock()}`,
  * one: a release with nobody waiting costs the node a compare-and-delete and one EXISTS per
  * key. Answers how many keys it deleted.
  *
- * It takes the resources only and names their queue keys itself (the suffixes of
- * `queueKeys`), as the semaphore scripts name their slots: this is the release of every lock
- * taken on a free key, and the two keys more per resource cost a lone acquire + release 3 to
- * 5% (encoded by the client, parsed by each node). Queues are only used on standalone nodes,
- * where a script may use keys it was not given (a Redis Cluster node takes the plain release).
- *
- * KEYS: the resources. ARGV[1]: the lock's value.
+ * KEYS: the n resources, then their waiters, then their waiter deadlines. ARGV[1]: the lock's
+ * value.
  */
 export const RELEASE_WITH_HAND_OFF_SCRIPT = luaScript(
   'release',
-  `local deleted = 0
+  `local n = #KEYS / 3
+local deleted = 0
 local queued
-for i = 1, #KEYS do
+for i = 1, n do
   local current = redis.call('get', KEYS[i])
   if current == ARGV[1] then
     deleted = deleted + redis.call('del', KEYS[i])
   end
-  if (current == ARGV[1] or not current) and redis.call('exists', KEYS[i] .. '${WAITERS_SUFFIX}') == 1 then
+  if (current == ARGV[1] or not current) and redis.call('exists', KEYS[n + i]) == 1 then
     queued = queued or {}
-    queued[#queued + 1] = KEYS[i]
+    queued[#queued + 1] = i
   end
 end
 if queued then
-${QUEUE_LUA}  for _, resource in ipairs(queued) do
-    hand_off(resource, resource .. '${WAITERS_SUFFIX}', resource .. '${WAITER_DEADLINES_SUFFIX}')
+${QUEUE_LUA}  for _, i in ipairs(queued) do
+    hand_off(KEYS[i], KEYS[n + i], KEYS[2 * n + i])
   end
 end
 return deleted`,
