@@ -95,6 +95,30 @@ function failureOf(code: LockErrorCode, make: () => LockError, retryAfterMs = 0)
   };
 }
 
+/** An acquire that too few nodes answered in time (or confirmed): `QUORUM_UNAVAILABLE`. */
+function quorumUnavailable(
+  engine: AttemptContext,
+  keys: readonly string[],
+  tally: Tally<unknown>,
+  attempts: number,
+  detail: string | undefined,
+): AttemptFailure {
+  const { quorum } = engine;
+  return failureOf(
+    'QUORUM_UNAVAILABLE',
+    () =>
+      new QuorumUnavailableError(
+        'acquire',
+        keys,
+        quorum,
+        tally.failures,
+        attempts,
+        detail,
+        tally.votes(),
+      ),
+  );
+}
+
 /** Whether a refused vote may have left grants: resolved at once unless nodes were still out. */
 export function mayHaveGranted(tally: Tally<unknown>, nodeCount: number): Promise<boolean> {
   if (tally.yes > 0 || tally.failures.length > 0) return Promise.resolve(true);
@@ -281,21 +305,10 @@ export async function attemptFencedAcquire(
   const detail =
     `and ${confirmed.yes} confirmed the fencing token, after ` +
     `${Math.round(monotonicNow() - startedAt)} ms of the ${ttlMs} ms ttl`;
-  const { quorum } = engine;
-  const failure = failureOf(
-    'QUORUM_UNAVAILABLE',
-    () =>
-      new QuorumUnavailableError(
-        'acquire',
-        keys,
-        quorum,
-        confirmed.failures,
-        attempt,
-        detail,
-        confirmed.votes(),
-      ),
-  );
-  return { failure, mayHaveGranted: Promise.resolve(true) };
+  return {
+    failure: quorumUnavailable(engine, keys, confirmed, attempt, detail),
+    mayHaveGranted: Promise.resolve(true),
+  };
 }
 
 /**
@@ -347,20 +360,7 @@ export function acquireFailure(
       ? `and ${tally.yes} did, but only after ${Math.round(monotonicNow() - startedAt)} ms, ` +
         `which left no validity of the ${ttlMs} ms ttl`
       : undefined;
-    const { quorum } = engine;
-    return failureOf(
-      'QUORUM_UNAVAILABLE',
-      () =>
-        new QuorumUnavailableError(
-          'acquire',
-          keys,
-          quorum,
-          tally.failures,
-          attempts,
-          detail,
-          tally.votes(),
-        ),
-    );
+    return quorumUnavailable(engine, keys, tally, attempts, detail);
   }
   const limit = clash?.wanted.startsWith('semaphore:')
     ? Number(clash.wanted.slice('semaphore:'.length))
