@@ -15,6 +15,7 @@ import { fork, type ChildProcess } from 'node:child_process';
 import { Redis } from 'ioredis';
 import { RedisCluster, RedisServer } from '../support/redis-nodes.js';
 import { NodeProbe } from '../support/node-probe.js';
+import { within } from '../support/within.js';
 import { checkHistory, type CheckReport, type ViolationKind } from './checker.js';
 import type { HistoryEvent } from './history.js';
 import { fencingCounterKey } from '../../lib/core/scripts/keys.js';
@@ -284,15 +285,7 @@ function highestToken(events: readonly HistoryEvent[]): bigint | undefined {
 async function holdingToken(probe: NodeProbe, index: number, token: bigint): Promise<number> {
   const counters = await Promise.all(
     Array.from({ length: NODES }, (_, other) =>
-      other === index
-        ? undefined
-        : Promise.race([
-            probe
-              .at(other)
-              .get(fencingCounterKey(RESOURCE))
-              .catch(() => undefined),
-            sleep(50).then(() => undefined),
-          ]),
+      other === index ? undefined : within(probe.at(other).get(fencingCounterKey(RESOURCE)), 50),
     ),
   );
   return counters.filter((counter) => counter != null && BigInt(counter) >= token).length;

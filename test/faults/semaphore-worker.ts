@@ -9,6 +9,7 @@
 import { Redis } from 'ioredis';
 import { Redlock } from '../../lib/index.js';
 import { monotonicMs, type HistoryEvent } from './history.js';
+import { within } from '../support/within.js';
 
 /** What the parent tells a worker (JSON in argv[2]). */
 export interface SemaphoreWorkerConfig {
@@ -99,8 +100,6 @@ if redis.call('zcard', KEYS[1]) < tonumber(ARGV[2]) then
   return 1
 end
 return 0`;
-  const within = <T>(promise: Promise<T>, ms: number) =>
-    Promise.race([promise, sleep(ms).then(() => undefined)]).catch(() => undefined);
   const releaseAll = (value: string) =>
     Promise.all(clients.map((client) => within(client.zrem(KEY, value), 100)));
   let counter = 0;
